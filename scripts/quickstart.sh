@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# pcc's main job on this machine, from a fresh clone: installs what pcc needs, builds it, puts `pcc` on
+# the PATH and runs it on the bundled example project (this repository: config/ and docker/).
+# Where VirtualBox is absent, local machines use Vagrant's docker backend on the local fleet.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+require_node
+install_node_modules
+build
+if ! command -v VBoxManage >/dev/null && [ -z "${VAGRANT_PROVIDER:-}" ]; then
+  say "VirtualBox not found: local machines use Vagrant's docker backend on the local fleet"
+  fleet_up
+fi
+say "linking the pcc command (npm link)"
+npm link --no-audit --no-fund --loglevel=error >&2
+say "pcc doctor"
+pcc doctor

@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../engine/config/load.js';
+import { runDoctor, type CheckStatus } from '../../engine/doctor.js';
+import { findProjectRoot } from '../../engine/project.js';
+import type { Command } from '../command.js';
+import { print, printJson } from '../io.js';
+
+const MARKS: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  usage: 'pcc doctor [--json]',
+  summary: 'check what pcc needs on this machine, with the command that fixes each missing item',
+  details: 'Exits 1 when the configured provider (DEFAULT_PROVIDER, VAGRANT_PROVIDER) cannot work.',
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, project: { type: 'string' } } });
+    const config = loadConfig(findProjectRoot(io.cwd, values.project ?? io.env.PCC_PROJECT), io.env);
+    const report = await runDoctor(config, io.env);
+    if (values.json) {
+      printJson(io, report);
+    } else {
+      print(io.stdout, `provider: ${report.provider}${report.provider === 'vagrant' ? ` (backend ${report.vagrantBackend})` : ''}`);
+      for (const check of report.checks) {
+        print(io.stdout, `[${MARKS[check.status]}] ${check.title}: ${check.detail}`);
+        if (check.fix) print(io.stdout, `       fix: ${check.fix}`);
+      }
+      print(io.stdout, report.ok ? 'pcc can work here.' : 'pcc cannot work here with this configuration: fix the FAIL items above.');
+    }
+    return report.ok ? 0 : 1;
+  },
+};

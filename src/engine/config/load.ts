@@ -1,0 +1,240 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { Secret } from '../secret.js';
+import { parseEnvFile, type EnvEntry } from './envfile.js';
+import { HOST_KEYS, KEYS, type ConfigFile, type ConfigKey, type KeyValue } from './schema.js';
+
+/** Where a setting's value came from, for messages and `pcc config`. */
+export type Source = { kind: 'file'; file: string; line: number } | { kind: 'env' } | { kind: 'default' };
+
+export type HostRole = 'init' | 'compute';
+
+/** What every host of a role is told (global.env, overridden by init.env or compute.env). */
+export interface HostSettings {
+  registryHost: string;
+  nfsServer: string;
+  nfsOpts: string;
+  overlay: {
+    driver: KeyValue<'OVERLAY_DRIVER'>;
+    subnet: string;
+    containerRange: string;
+    port: number;
+    mtu: number;
+    weavePassword: Secret | undefined;
+  };
+}
+
+/** The whole, validated configuration of one pcc project. */
+export interface Config {
+  /** Absolute path of the project (the folder holding config/). */
+  root: string;
+  /** Absolute path of per-project state (.pcc/). */
+  stateDir: string;
+  project: { name: string; shareDir: string };
+  varLibDocker: { gb: number; file: string };
+  defaultProvider: KeyValue<'DEFAULT_PROVIDER'>;
+  vagrant: {
+    backend: KeyValue<'VAGRANT_PROVIDER'>;
+    box: string;
+    dockerImage: string | undefined;
+    cpus: number;
+    memoryMb: number;
+  };
+  registry: { image: string };
+  aws: {
+    region: string | undefined;
+    accessKeyId: string | undefined;
+    secretAccessKey: Secret | undefined;
+    instanceTypes: { cpu: string; gpu: string };
+    sshCidrs: string[];
+  };
+  hosts: Record<HostRole, HostSettings>;
+  /** Where each key's value came from. */
+  sources: Partial<Record<ConfigKey, Source>>;
+}
+
+const FILES: ConfigFile[] = ['project.env', 'hosts/global.env', 'hosts/init.env', 'hosts/compute.env', '.private'];
+
+interface RawValue {
+  value: string;
+  source: Source;
+}
+
+/**
+ * Reads config/*.env of a project, applies environment overrides, and validates everything into one
+ * Config. Any bad value stops with a ConfigError that names file:line (or the variable), the key and
+ * what is accepted.
+ */
+export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const configDir = path.join(root, 'config');
+  const layers = new Map<ConfigFile, Map<ConfigKey, RawValue>>();
+  for (const file of FILES) {
+    const fullPath = path.join(configDir, file);
+    const shown = path.join('config', file);
+    const entries = existsSync(fullPath) ? parseEnvFile(readFileSync(fullPath, 'utf8'), shown) : [];
+    layers.set(file, new Map(entries.map((entry) => [checkKeyPlacement(entry, file), fromEntry(entry)])));
+  }
+
+  const overrides = new Map<ConfigKey, RawValue>();
+  for (const key of Object.keys(KEYS) as ConfigKey[]) {
+    const value = env[key];
+    if (value !== undefined) overrides.set(key, { value, source: { kind: 'env' } });
+  }
+
+  const resolve = (key: ConfigKey, role?: HostRole): RawValue | undefined =>
+    overrides.get(key) ??
+    (role ? layers.get(`hosts/${role}.env`)?.get(key) : undefined) ??
+    layers.get(KEYS[key].file)?.get(key) ??
+    (KEYS[key].default === undefined ? undefined : { value: KEYS[key].default, source: { kind: 'default' } });
+
+  const sources: Partial<Record<ConfigKey, Source>> = {};
+  const read = <K extends ConfigKey>(key: K, role?: HostRole): KeyValue<K> | undefined => {
+    const raw = resolve(key, role);
+    if (!raw) return undefined;
+    if (!role) sources[key] = raw.source;
+    const result = KEYS[key].schema.safeParse(raw.value);
+    if (!result.success) {
+      const shown = 'secret' in KEYS[key] ? '[secret]' : JSON.stringify(raw.value);
+      throw new ConfigError(`${describeSource(raw.source, key)}: ${key}=${shown}: ${result.error.issues[0]?.message}`);
+    }
+    return result.data as KeyValue<K>;
+  };
+  const required = <K extends ConfigKey>(key: K, role?: HostRole): KeyValue<K> => {
+    const value = read(key, role);
+    if (value === undefined) throw new ConfigError(`${key} is not set`, `Set it in config/${KEYS[key].file}.`);
+    return value;
+  };
+
+  const hostSettings = (role: HostRole): HostSettings => {
+    const weavePassword = read('WEAVE_PASSWORD', role);
+    return {
+      registryHost: required('REGISTRY_HOST', role),
+      nfsServer: required('NFS_SERVER', role),
+      nfsOpts: required('NFS_OPTS', role),
+      overlay: {
+        driver: required('OVERLAY_DRIVER', role),
+        subnet: required('OVERLAY_SUBNET', role),
+        containerRange: required('OVERLAY_CONTAINER_RANGE', role),
+        port: required('OVERLAY_PORT', role),
+        mtu: required('OVERLAY_MTU', role),
+        weavePassword: weavePassword === undefined ? undefined : new Secret(weavePassword),
+      },
+    };
+  };
+  // Validate role overrides first so an error points at the file that holds the bad value.
+  const hosts = { init: hostSettings('init'), compute: hostSettings('compute') };
+  for (const key of HOST_KEYS) read(key);
+
+  const backend = required('VAGRANT_PROVIDER');
+  const dockerImage = read('VAGRANT_DOCKER_IMAGE');
+  if (backend === 'docker' && dockerImage === undefined) {
+    throw new ConfigError(
+      `${describeSource(sources.VAGRANT_PROVIDER, 'VAGRANT_PROVIDER')}: VAGRANT_PROVIDER=docker needs VAGRANT_DOCKER_IMAGE`,
+      'Set VAGRANT_DOCKER_IMAGE to a machine image with systemd and sshd (`npm run fleet:up` prints one).',
+    );
+  }
+  const accessKeyId = read('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = read('AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    const [present, missing] = accessKeyId === undefined
+      ? (['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'] as const)
+      : (['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const);
+    throw new ConfigError(
+      `${describeSource(sources[present], present)}: ${present} is set but ${missing} is not`,
+      'Set both keys in config/.private, or neither to use the AWS SDK default chain.',
+    );
+  }
+
+  const name = read('PROJECT_NAME') ?? defaultProjectName(root);
+  return {
+    root,
+    stateDir: path.join(root, '.pcc'),
+    project: { name, shareDir: path.resolve(root, required('PROJECT_DIR')) },
+    varLibDocker: { gb: required('VARLIBDOCKER_GB'), file: required('VARLIBDOCKER_FILE') },
+    defaultProvider: required('DEFAULT_PROVIDER'),
+    vagrant: {
+      backend,
+      box: required('VAGRANT_BOX'),
+      dockerImage,
+      cpus: required('VAGRANT_CPUS'),
+      memoryMb: required('VAGRANT_MEMORY_MB'),
+    },
+    registry: { image: required('REGISTRY_IMAGE') },
+    aws: {
+      region: read('AWS_REGION'),
+      accessKeyId,
+      secretAccessKey: secretAccessKey === undefined ? undefined : new Secret(secretAccessKey),
+      instanceTypes: { cpu: required('EC2_INSTANCE_TYPE_CPU'), gpu: required('EC2_INSTANCE_TYPE_GPU') },
+      sshCidrs: required('EC2_SSH_CIDRS'),
+    },
+    hosts,
+    sources,
+  };
+}
+
+export function describeSource(source: Source | undefined, key: ConfigKey): string {
+  switch (source?.kind ?? 'default') {
+    case 'file':
+      return source?.kind === 'file' ? `${source.file}:${source.line}` : key;
+    case 'env':
+      return `environment variable ${key}`;
+    case 'default':
+      return `default of ${key}`;
+  }
+}
+
+function fromEntry(entry: EnvEntry): RawValue {
+  return { value: entry.value, source: { kind: 'file', file: entry.file, line: entry.line } };
+}
+
+/** Accepts a key only in the file it belongs to (host keys also in the role files). */
+function checkKeyPlacement(entry: EnvEntry, file: ConfigFile): ConfigKey {
+  const where = `${entry.file}:${entry.line}`;
+  if (!(entry.key in KEYS)) {
+    const suggestion = closestKey(entry.key);
+    throw new ConfigError(
+      `${where}: ${entry.key}: unknown key`,
+      suggestion ? `Did you mean ${suggestion}? The README lists every key.` : 'The README lists every key pcc reads.',
+    );
+  }
+  const key = entry.key as ConfigKey;
+  const home = KEYS[key].file;
+  const roleFile = file === 'hosts/init.env' || file === 'hosts/compute.env';
+  if (home !== file && !(roleFile && home === 'hosts/global.env')) {
+    throw new ConfigError(`${where}: ${key} does not belong in this file`, `Move it to config/${home}.`);
+  }
+  return key;
+}
+
+function closestKey(unknown: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const key of Object.keys(KEYS)) {
+    const distance = editDistance(unknown.toUpperCase(), key);
+    if (!best || distance < best.distance) best = { key, distance };
+  }
+  return best && best.distance <= 3 ? best.key : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function defaultProjectName(root: string): string {
+  const cleaned = path
+    .basename(root)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return cleaned || 'pcc';
+}

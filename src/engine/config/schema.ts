@@ -1,0 +1,237 @@
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Every configuration key pcc reads: the file it belongs in, its default, what it accepts and what it
+ * means. The README's configuration table and the loader's error messages both come from here.
+ */
+export interface KeySpec<T> {
+  /** The file the key belongs in, relative to config/. */
+  file: ConfigFile;
+  /** Parses the raw string; an error's message says what is accepted. */
+  schema: z.ZodType<T, string>;
+  default: string | undefined;
+  /** What the key means, for documentation and `pcc config`. */
+  doc: string;
+  /** Shown in place of the value wherever config is printed. */
+  secret?: boolean;
+}
+
+export type ConfigFile = 'project.env' | 'hosts/global.env' | 'hosts/init.env' | 'hosts/compute.env' | '.private';
+
+const wholeNumber = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected ${what}: a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `expected ${what}: a whole number from ${min} to ${max}`);
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of: ${values.join(', ')}` });
+
+const nonEmpty = (what: string) => z.string().trim().min(1, `expected ${what}, not an empty value`);
+
+const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** host:port as Docker names a registry: no scheme, no path. */
+const registryHost = z.string().refine((value) => {
+  const match = /^(.+):(\d{1,5})$/.exec(value) ?? [value, value, undefined];
+  const host = match[1] ?? '';
+  const port = match[2] === undefined ? 443 : Number(match[2]);
+  return (hostname.test(host) || isIPv4(host)) && port >= 1 && port <= 65535;
+}, 'expected host:port with no scheme or path, e.g. 10.128.0.1:5000');
+
+const address = z.string().refine((value) => hostname.test(value) || isIPv4(value), 'expected a host name or an IPv4 address');
+
+const ipv4Cidr = (what: string, maxPrefix: number) =>
+  z.string().refine((value) => {
+    const [ip, prefix, ...rest] = value.split('/');
+    return (
+      rest.length === 0 &&
+      ip !== undefined &&
+      isIPv4(ip) &&
+      prefix !== undefined &&
+      /^\d+$/.test(prefix) &&
+      Number(prefix) <= maxPrefix
+    );
+  }, `expected ${what} in CIDR form, e.g. 10.128.0.0/16 (prefix at most /${maxPrefix})`);
+
+const cidrList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .pipe(z.array(ipv4Cidr('each entry', 32)).min(1, 'expected at least one CIDR, e.g. 203.0.113.7/32'));
+
+export const PROVIDERS = ['vagrant', 'ec2'] as const;
+export const VAGRANT_BACKENDS = ['virtualbox', 'libvirt', 'docker'] as const;
+
+export const KEYS = {
+  // project.env
+  PROJECT_NAME: {
+    file: 'project.env',
+    schema: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'expected lower-case letters, digits and -, at most 40 characters'),
+    default: undefined,
+    doc: 'Name of this project in tags, SSH aliases and state. Default: the project folder name.',
+  },
+  PROJECT_DIR: {
+    file: 'project.env',
+    schema: nonEmpty('a folder'),
+    default: '.',
+    doc: 'The folder served to every host at /project, relative to the project root.',
+  },
+  VARLIBDOCKER_GB: {
+    file: 'project.env',
+    schema: wholeNumber('a size in GiB', 1, 16384),
+    default: '10',
+    doc: 'Size of the btrfs volume behind /var/lib/docker on each host and of the registry volume.',
+  },
+  VARLIBDOCKER_FILE: {
+    file: 'project.env',
+    schema: z.string().regex(/^\/[^\s]+$/, 'expected an absolute path on the host without spaces'),
+    default: '/var/lib/docker.btrfs',
+    doc: 'Loop file on each host that holds the btrfs volume for /var/lib/docker.',
+  },
+  DEFAULT_PROVIDER: {
+    file: 'project.env',
+    schema: oneOf(PROVIDERS),
+    default: 'vagrant',
+    doc: 'Provider used when a command names none; `pcc doctor` fails when it cannot work.',
+  },
+  VAGRANT_PROVIDER: {
+    file: 'project.env',
+    schema: oneOf(VAGRANT_BACKENDS),
+    default: 'virtualbox',
+    doc: "Vagrant's backend for init and local compute machines.",
+  },
+  VAGRANT_BOX: {
+    file: 'project.env',
+    schema: nonEmpty('a Vagrant box name'),
+    default: 'bento/ubuntu-24.04',
+    doc: 'Box for the virtualbox and libvirt backends.',
+  },
+  VAGRANT_DOCKER_IMAGE: {
+    file: 'project.env',
+    schema: nonEmpty('a Docker image name'),
+    default: undefined,
+    doc: 'Image for the docker backend: a machine image with systemd and sshd (`npm run fleet:up` builds one).',
+  },
+  VAGRANT_CPUS: {
+    file: 'project.env',
+    schema: wholeNumber('a CPU count', 1, 256),
+    default: '2',
+    doc: 'CPUs of each local machine (virtualbox, libvirt).',
+  },
+  VAGRANT_MEMORY_MB: {
+    file: 'project.env',
+    schema: wholeNumber('a memory size in MiB', 256, 1048576),
+    default: '2048',
+    doc: 'Memory of each local machine (virtualbox, libvirt).',
+  },
+  REGISTRY_IMAGE: {
+    file: 'project.env',
+    schema: nonEmpty('a Docker image name'),
+    default: 'registry:3',
+    doc: 'Image the registry on init runs (the official distribution image by default).',
+  },
+  AWS_REGION: {
+    file: 'project.env',
+    schema: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected an AWS region name, e.g. us-east-1'),
+    default: undefined,
+    doc: "AWS region; unset: the SDK's default chain (AWS_REGION, ~/.aws/config).",
+  },
+  EC2_INSTANCE_TYPE_CPU: {
+    file: 'project.env',
+    schema: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'expected an EC2 instance type, e.g. c7i.2xlarge'),
+    default: 'c7i.2xlarge',
+    doc: 'Instance type of `pcc up ec2 --type cpu`.',
+  },
+  EC2_INSTANCE_TYPE_GPU: {
+    file: 'project.env',
+    schema: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'expected an EC2 instance type, e.g. g5.xlarge'),
+    default: 'g5.xlarge',
+    doc: 'Instance type of `pcc up ec2 --type gpu`.',
+  },
+  EC2_SSH_CIDRS: {
+    file: 'project.env',
+    schema: cidrList,
+    default: '0.0.0.0/0',
+    doc: 'Comma list of CIDRs admitted to SSH and the overlay port of EC2 hosts; narrow it to your address.',
+  },
+
+  // hosts/*.env: what hosts are told; init.env and compute.env override global.env for their role.
+  REGISTRY_HOST: {
+    file: 'hosts/global.env',
+    schema: registryHost,
+    default: '10.128.0.1:5000',
+    doc: 'Registry address as hosts reach it, exported as $REGISTRY_HOST (init itself: localhost:5000).',
+  },
+  NFS_SERVER: {
+    file: 'hosts/global.env',
+    schema: address,
+    default: '10.128.0.1',
+    doc: 'Server of the /project share (init on the overlay by default).',
+  },
+  NFS_OPTS: {
+    file: 'hosts/global.env',
+    schema: z.string().regex(/^[A-Za-z0-9_=.,:/-]*$/, 'expected mount options such as vers=4.2,hard,timeo=600'),
+    default: '',
+    doc: 'Mount options for /project; empty: vers=4.2,hard,timeo=600,retrans=2,noatime.',
+  },
+  OVERLAY_DRIVER: {
+    file: 'hosts/global.env',
+    schema: oneOf(['wireguard', 'weave'] as const),
+    default: 'wireguard',
+    doc: 'Overlay network driver.',
+  },
+  OVERLAY_SUBNET: {
+    file: 'hosts/global.env',
+    schema: ipv4Cidr('the overlay subnet', 30),
+    default: '10.128.0.0/16',
+    doc: 'Subnet of host overlay addresses; init takes its first address (10.128.0.1).',
+  },
+  OVERLAY_CONTAINER_RANGE: {
+    file: 'hosts/global.env',
+    schema: ipv4Cidr('the container range', 24),
+    default: '10.128.128.0/17',
+    doc: "Range carved into one /24 per host for that host's containers.",
+  },
+  OVERLAY_PORT: {
+    file: 'hosts/global.env',
+    schema: wholeNumber('a UDP port', 1, 65535),
+    default: '51820',
+    doc: 'UDP port of the overlay.',
+  },
+  OVERLAY_MTU: {
+    file: 'hosts/global.env',
+    schema: wholeNumber('an MTU', 1280, 9000),
+    default: '1420',
+    doc: 'MTU of the overlay interface.',
+  },
+  WEAVE_PASSWORD: {
+    file: 'hosts/global.env',
+    schema: nonEmpty('a password'),
+    default: undefined,
+    doc: 'Encryption password for the weave driver.',
+    secret: true,
+  },
+
+  // .private: kept out of git; the SDK's default chain is used when these are absent.
+  AWS_ACCESS_KEY_ID: {
+    file: '.private',
+    schema: z.string().regex(/^[A-Z0-9]{16,128}$/, 'expected an access key id such as AKIA... (capital letters and digits)'),
+    default: undefined,
+    doc: "AWS access key id (compatibility with the original's config/.private).",
+  },
+  AWS_SECRET_ACCESS_KEY: {
+    file: '.private',
+    schema: nonEmpty('a secret access key'),
+    default: undefined,
+    doc: 'AWS secret access key; never printed.',
+    secret: true,
+  },
+} satisfies Record<string, KeySpec<unknown>>;
+
+export type ConfigKey = keyof typeof KEYS;
+export type KeyValue<K extends ConfigKey> = z.output<(typeof KEYS)[K]['schema']>;
+
+/** Keys that hosts receive, settable in global.env and overridden per role in init.env / compute.env. */
+export const HOST_KEYS = (Object.keys(KEYS) as ConfigKey[]).filter((key) => KEYS[key].file === 'hosts/global.env');

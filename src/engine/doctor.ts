@@ -1,0 +1,157 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { awsCredentialChain } from './aws-credentials.js';
+import type { Config } from './config/load.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One finding of `pcc doctor`. */
+export interface Check {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  /** The command or action that fixes a missing item. */
+  fix?: string;
+  /** A failed required check means the configured provider cannot work. */
+  required: boolean;
+}
+
+export interface DoctorReport {
+  provider: Config['defaultProvider'];
+  vagrantBackend: Config['vagrant']['backend'];
+  checks: Check[];
+  /** False when a required check failed. */
+  ok: boolean;
+}
+
+const PROBE_TIMEOUT_MS = 5000;
+const MIN_NODE_MAJOR = 20;
+
+/**
+ * Checks what pcc needs on this machine. Items that only the configured provider needs are required;
+ * the rest are reported as warnings so a person sees what another provider would need.
+ */
+export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const usesVagrant = config.defaultProvider === 'vagrant';
+  const backend = config.vagrant.backend;
+  const checks = await Promise.all([
+    checkNode(),
+    checkSshClient(),
+    checkSshKey(config),
+    checkVagrant(usesVagrant),
+    checkVirtualBox(usesVagrant && backend === 'virtualbox'),
+    checkLibvirt(usesVagrant && backend === 'libvirt'),
+    checkDockerEngine(usesVagrant && backend === 'docker', env),
+    checkAws(config, config.defaultProvider === 'ec2', env),
+  ]);
+  return {
+    provider: config.defaultProvider,
+    vagrantBackend: backend,
+    checks,
+    ok: checks.every((check) => check.status !== 'fail'),
+  };
+}
+
+function result(
+  id: string,
+  title: string,
+  required: boolean,
+  found: boolean,
+  detail: string,
+  fix: string,
+): Check {
+  if (found) return { id, title, status: 'ok', detail, required };
+  return { id, title, status: required ? 'fail' : 'warn', detail, fix, required };
+}
+
+async function probe(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  const run = await execa(file, args, { reject: false, timeout: PROBE_TIMEOUT_MS, stdin: 'ignore' });
+  const output = `${run.stdout}\n${run.stderr}`.trim();
+  return { ok: run.exitCode === 0, output: run.failed && run.exitCode === undefined ? `${file} not found` : output };
+}
+
+async function checkNode(): Promise<Check> {
+  const major = Number(process.versions.node.split('.')[0]);
+  return result('node', 'Node.js', true, major >= MIN_NODE_MAJOR, `node ${process.versions.node}`,
+    `install Node.js ${MIN_NODE_MAJOR} or newer`);
+}
+
+async function checkSshClient(): Promise<Check> {
+  const { ok, output } = await probe('ssh', ['-V']);
+  return result('ssh-client', 'OpenSSH client', true, ok, ok ? output.split('\n')[0] ?? '' : 'ssh not found',
+    'apt-get install openssh-client');
+}
+
+/** pcc logs in with a key of its own; ssh refuses a private key that others can read. */
+async function checkSshKey(config: Config): Promise<Check> {
+  const keyPath = path.join(config.stateDir, 'ssh', 'id_ed25519');
+  const shown = path.relative(config.root, keyPath);
+  const title = "pcc's SSH key";
+  if (!existsSync(keyPath)) {
+    return { id: 'ssh-key', title, status: 'ok', detail: `${shown} is made by the first \`pcc up\``, required: false };
+  }
+  const mode = statSync(keyPath).mode & 0o777;
+  return result('ssh-key', title, true, (mode & 0o077) === 0, `${shown} (mode ${mode.toString(8)})`, `chmod 600 ${keyPath}`);
+}
+
+async function checkVagrant(required: boolean): Promise<Check> {
+  const { ok, output } = await probe('vagrant', ['--version']);
+  return result('vagrant', 'Vagrant', required, ok, ok ? output : 'vagrant not found', 'apt-get install vagrant');
+}
+
+async function checkVirtualBox(required: boolean): Promise<Check> {
+  const { ok, output } = await probe('VBoxManage', ['--version']);
+  return result('vagrant-virtualbox', 'Vagrant backend: virtualbox', required, ok,
+    ok ? `VirtualBox ${output}` : 'VBoxManage not found',
+    'install VirtualBox from virtualbox.org, or set VAGRANT_PROVIDER=libvirt or docker in config/project.env');
+}
+
+async function checkLibvirt(required: boolean): Promise<Check> {
+  const [plugins, virsh] = await Promise.all([probe('vagrant', ['plugin', 'list']), probe('virsh', ['--version'])]);
+  const found = plugins.ok && plugins.output.includes('vagrant-libvirt') && virsh.ok;
+  return result('vagrant-libvirt', 'Vagrant backend: libvirt', required, found,
+    found ? `libvirt ${virsh.output}` : !virsh.ok ? 'virsh not found' : 'vagrant-libvirt plugin not installed',
+    'apt-get install vagrant-libvirt libvirt-daemon-system');
+}
+
+async function checkDockerEngine(required: boolean, env: NodeJS.ProcessEnv): Promise<Check> {
+  const where = env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  let detail: string;
+  let found = false;
+  try {
+    const docker = new Docker({ timeout: PROBE_TIMEOUT_MS });
+    const version = await docker.version();
+    detail = `Docker ${version.Version} at ${where}`;
+    found = true;
+  } catch (error) {
+    detail = `no Docker engine answers at ${where}: ${(error as Error).message}`;
+  }
+  return result('docker', 'Docker engine (Vagrant docker backend)', required, found, detail,
+    'apt-get install docker.io && systemctl start docker (or set DOCKER_HOST; `npm run fleet:up` starts one)');
+}
+
+async function checkAws(config: Config, required: boolean, env: NodeJS.ProcessEnv): Promise<Check> {
+  const title = 'AWS credentials (EC2 provider)';
+  const fix = 'aws configure (or aws sso login), or put AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in config/.private';
+  if (config.aws.accessKeyId) {
+    return result('aws', title, required, true, 'from config/.private', fix);
+  }
+  try {
+    const credentials = await withTimeout(awsCredentialChain(env)(), PROBE_TIMEOUT_MS);
+    const origin = credentials.accessKeyId ? "from the AWS SDK's default chain" : 'empty';
+    return result('aws', title, required, Boolean(credentials.accessKeyId), origin, fix);
+  } catch {
+    return result('aws', title, required, false, "none found in the AWS SDK's default chain", fix);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Stops what fleet-up.sh started: containers made from the fleet's images, and the fleet's own Docker
+# engine if fleet-up started one. Images stay cached for the next run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ -S "$FLEET_SOCK" ] && DOCKER_HOST="unix://$FLEET_SOCK" docker version >/dev/null 2>&1; then
+  export DOCKER_HOST="unix://$FLEET_SOCK"
+  ids=$(docker ps -aq --filter label=pcc.fleet=1; for a in pcc-fleet-host pcc-fleet-registry; do
+    docker ps -aq --filter "ancestor=$a"; done)
+  ids=$(echo "$ids" | sort -u | xargs)
+  if [ -n "$ids" ]; then log "removing containers $ids"; docker rm -f $ids >/dev/null; fi
+fi
+if [ -f "$FLEET_RUN/docker.pid" ]; then
+  pid=$(cat "$FLEET_RUN/docker.pid")
+  log "stopping the fleet Docker engine (pid $pid)"
+  as_root kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+fi
+log "down"

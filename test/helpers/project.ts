@@ -1,0 +1,22 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Makes a throw-away pcc project whose config/ holds the given files (path under config/ → text). */
+export function makeProject(files: Record<string, string> = {}, name = 'demo-project'): string {
+  const root = path.join(mkdtempSync(path.join(tmpdir(), 'pcc-test-')), name);
+  made.push(path.dirname(root));
+  mkdirSync(path.join(root, 'config', 'hosts'), { recursive: true });
+  const all = { 'project.env': '', ...files };
+  for (const [file, text] of Object.entries(all)) {
+    mkdirSync(path.dirname(path.join(root, 'config', file)), { recursive: true });
+    writeFileSync(path.join(root, 'config', file), text);
+  }
+  return root;
+}
