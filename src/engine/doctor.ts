@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
 import { execa } from 'execa';
 import { awsCredentialChain } from './aws-credentials.js';
 import type { Config } from './config/load.js';
+import { dockerFromEnv } from './docker-client.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -122,7 +122,7 @@ async function checkDockerEngine(required: boolean, env: NodeJS.ProcessEnv): Pro
   let detail: string;
   let found = false;
   try {
-    const docker = new Docker({ timeout: PROBE_TIMEOUT_MS });
+    const docker = dockerFromEnv(env, PROBE_TIMEOUT_MS);
     const version = await docker.version();
     detail = `Docker ${version.Version} at ${where}`;
     found = true;
