@@ -16,6 +16,8 @@ export default defineConfig({
           // Fails the whole run when the fleet is missing: integration tests never skip.
           globalSetup: ['test/integration/require-fleet.ts'],
           testTimeout: 180_000,
+          // Machines share the fleet's engine and Vagrant's forwarded ports: one file at a time.
+          fileParallelism: false,
           hookTimeout: 300_000,
         },
       },

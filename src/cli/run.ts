@@ -1,10 +1,30 @@
 import { describeError, PccError, UsageError } from '../engine/errors.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './commands/doctor.js';
+import {
+  destroyCommand,
+  forgetKeyCommand,
+  logsCommand,
+  resumeCommand,
+  saveCommand,
+  sshConfigCommand,
+  statusCommand,
+  upCommand,
+} from './commands/hosts.js';
 import { print, type CliIo } from './io.js';
 import { pccVersion } from './version.js';
 
-const COMMANDS: Command[] = [doctorCommand];
+const COMMANDS: Command[] = [
+  upCommand,
+  statusCommand,
+  saveCommand,
+  resumeCommand,
+  destroyCommand,
+  sshConfigCommand,
+  logsCommand,
+  forgetKeyCommand,
+  doctorCommand,
+];
 
 export function usage(): string {
   const width = Math.max('pcc help [COMMAND]'.length + 4, ...COMMANDS.map((command) => command.usage.length));

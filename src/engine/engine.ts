@@ -1,0 +1,56 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Provider, ProviderName } from '../providers/provider.js';
+import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
+import type { Config } from './config/load.js';
+import { EngineEvents } from './events.js';
+import { HostLogs } from './host-logs.js';
+import { KnownHosts } from './ssh/known-hosts.js';
+import { SshPool } from './ssh/pool.js';
+import { SshConfigFiles } from './ssh/ssh-config.js';
+import { StateStore } from './state.js';
+
+/** The services one pcc run works with. Built once per run and passed explicitly (no globals). */
+export interface Engine {
+  config: Config;
+  events: EngineEvents;
+  state: StateStore;
+  logs: HostLogs;
+  knownHosts: KnownHosts;
+  ssh: SshPool;
+  sshConfig: SshConfigFiles;
+  providers: Map<ProviderName, Provider>;
+}
+
+export interface EngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The user's home folder, whose ~/.ssh/config gets pcc's Include line. Default: $HOME. */
+  home?: string;
+  /** Replaces the providers built from config (tests). */
+  providers?: Provider[];
+}
+
+export function createEngine(config: Config, options: EngineOptions = {}): Engine {
+  const env = options.env ?? process.env;
+  const events = new EngineEvents();
+  const logs = new HostLogs(path.join(config.stateDir, 'logs'));
+  const knownHosts = new KnownHosts(path.join(config.stateDir, 'known_hosts'));
+  const ssh = new SshPool({
+    knownHosts,
+    onOutput: (host, stream, line) => {
+      logs.append(host, stream === 'stderr' ? `! ${line}` : line);
+      events.emit({ type: 'host.output', host, stream, line });
+    },
+  });
+  const providers = options.providers ?? [new VagrantProvider(config, env)];
+  return {
+    config,
+    events,
+    state: new StateStore(config.stateDir),
+    logs,
+    knownHosts,
+    ssh,
+    sshConfig: new SshConfigFiles(options.home ?? env.HOME ?? os.homedir(), config.project.name, knownHosts.file),
+    providers: new Map(providers.map((provider) => [provider.name, provider])),
+  };
+}

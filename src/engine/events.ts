@@ -1,0 +1,33 @@
+import { EventEmitter } from 'node:events';
+import type { MachineState, ProviderName } from '../providers/provider.js';
+
+/**
+ * Everything the engine reports while it works. The terminal UI and the headless CLI both consume
+ * these, and nothing else, to show progress.
+ */
+export type EngineEvent =
+  /** A host appeared, changed state or address, or was removed (state `gone`). */
+  | { type: 'host.state'; host: string; provider: ProviderName; state: MachineState | 'gone'; address?: string }
+  /** One line a host's work printed (provider tool, SSH command). Also written to the host's log. */
+  | { type: 'host.output'; host: string; stream: 'stdout' | 'stderr'; line: string }
+  /** A long operation (up, save, resume, destroy ...) started or ended. */
+  | { type: 'task'; task: string; phase: 'started' | 'succeeded' | 'failed'; title: string; error?: string }
+  /** Something worth a person's attention that is not a host's output. */
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; host?: string };
+
+export type EngineEventType = EngineEvent['type'];
+
+/** A typed event bus; one per engine instance (no global). */
+export class EngineEvents {
+  readonly #emitter = new EventEmitter();
+
+  emit(event: EngineEvent): void {
+    this.#emitter.emit('event', event);
+  }
+
+  /** Subscribes to every event; returns the function that unsubscribes. */
+  subscribe(listener: (event: EngineEvent) => void): () => void {
+    this.#emitter.on('event', listener);
+    return () => this.#emitter.off('event', listener);
+  }
+}

@@ -1,0 +1,91 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { withFileLock, writeFileAtomic } from '../files.js';
+
+/** One host's entry in pcc's ssh config file. */
+export interface SshConfigHost {
+  name: string;
+  aliases: string[];
+  host: string;
+  port: number;
+  user: string;
+  identityFile: string;
+}
+
+const HOST_OR_MATCH = /^\s*(host|match)\s/i;
+
+/**
+ * The user's ~/.ssh/config and pcc's own file beside it. pcc writes its entries only to
+ * `~/.ssh/config.d/pcc-PROJECT` and keeps one `Include` line for those files before the first Host or
+ * Match block of ~/.ssh/config; every other byte of the user's file stays as it was. Entries pin host
+ * keys through pcc's known_hosts file (HostKeyAlias = the host's name), never StrictHostKeyChecking no.
+ */
+export class SshConfigFiles {
+  readonly userConfig: string;
+  readonly pccFile: string;
+  readonly includeLine: string;
+
+  constructor(
+    home: string,
+    project: string,
+    private readonly knownHostsFile: string,
+  ) {
+    const sshDir = path.join(home, '.ssh');
+    this.userConfig = path.join(sshDir, 'config');
+    this.pccFile = path.join(sshDir, 'config.d', `pcc-${project}`);
+    // Absolute: ssh resolves ~ from the password database, not $HOME.
+    this.includeLine = `Include ${path.join(sshDir, 'config.d', 'pcc-*')}`;
+  }
+
+  /** Rewrites pcc's file with exactly these hosts (removing it when none are left). */
+  async write(hosts: SshConfigHost[]): Promise<void> {
+    await withFileLock(this.pccFile, async () => {
+      if (hosts.length === 0) {
+        rmSync(this.pccFile, { force: true });
+        return;
+      }
+      await this.#ensureInclude();
+      mkdirSync(path.dirname(this.pccFile), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.pccFile, this.render(hosts), 0o600);
+    });
+  }
+
+  /** The text of pcc's file for these hosts. */
+  render(hosts: SshConfigHost[]): string {
+    const blocks = [...hosts]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((host) =>
+        [
+          `Host ${[host.name, ...host.aliases].join(' ')}`,
+          `  HostName ${host.host}`,
+          `  Port ${host.port}`,
+          `  User ${host.user}`,
+          `  IdentityFile "${host.identityFile}"`,
+          '  IdentitiesOnly yes',
+          `  HostKeyAlias ${host.name}`,
+          `  UserKnownHostsFile "${this.knownHostsFile}"`,
+          '  StrictHostKeyChecking yes',
+        ].join('\n'),
+      );
+    return `# Written by pcc; rewritten on every change, removed when the last host is destroyed.\n\n${blocks.join('\n\n')}\n`;
+  }
+
+  /** Adds pcc's Include line before the first Host/Match block, unless it is already there. */
+  async #ensureInclude(): Promise<void> {
+    await withFileLock(this.userConfig, async () => {
+      mkdirSync(path.dirname(this.userConfig), { recursive: true, mode: 0o700 });
+      if (!existsSync(this.userConfig)) {
+        await writeFileAtomic(this.userConfig, `${this.includeLine}\n`, 0o600);
+        return;
+      }
+      const text = readFileSync(this.userConfig, 'utf8');
+      const lines = text.split('\n');
+      const firstBlock = lines.findIndex((line) => HOST_OR_MATCH.test(line));
+      const globalPart = firstBlock === -1 ? lines : lines.slice(0, firstBlock);
+      if (globalPart.some((line) => line.trim() === this.includeLine)) return;
+      const mode = statSync(this.userConfig).mode & 0o777;
+      await writeFileAtomic(this.userConfig, `${this.includeLine}\n${text}`, mode);
+      chmodSync(this.userConfig, mode);
+    });
+  }
+}

@@ -1,0 +1,222 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import SSHConfig from 'ssh-config';
+import { readAsset } from '../../engine/assets.js';
+import type { Config } from '../../engine/config/load.js';
+import { withFileLock, writeFileAtomic } from '../../engine/files.js';
+import {
+  ProviderError,
+  type ComputeType,
+  type Machine,
+  type MachineRole,
+  type MachineState,
+  type Provider,
+  type ProviderCapabilities,
+  type ProviderOutput,
+  type SshEndpoint,
+  type UpRequest,
+} from '../provider.js';
+import { machineContainerArgs } from './machine-container.js';
+import { errorMessages, machineStates, parseMachineReadable } from './machine-readable.js';
+
+/** What the generated Vagrantfile reads: the backend's settings and the machines pcc defined. */
+interface MachinesSpec {
+  project: string;
+  backend: Config['vagrant']['backend'];
+  box: string;
+  cpus: number;
+  memoryMb: number;
+  docker: { image: string | undefined; createArgs: string[] };
+  machines: { name: string; role: MachineRole; computeType: ComputeType }[];
+}
+
+const STATES: Record<string, MachineState> = {
+  running: 'running',
+  saved: 'saved',
+  paused: 'saved',
+  suspended: 'saved',
+  poweroff: 'stopped',
+  stopped: 'stopped',
+  aborted: 'stopped',
+  shutoff: 'stopped',
+  not_created: 'not-created',
+  preparing: 'creating',
+};
+
+/**
+ * Local machines through the real `vagrant` CLI. pcc owns the Vagrantfile in `.pcc/vagrant/`; the
+ * machines it defines are listed in machines.json beside it, written before any machine is made, so
+ * Vagrant (the source of truth) knows every machine even if pcc is killed half-way.
+ */
+export class VagrantProvider implements Provider {
+  readonly name = 'vagrant' as const;
+  readonly dir: string;
+  readonly #config: Config;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(config: Config, env: NodeJS.ProcessEnv) {
+    this.#config = config;
+    this.#env = env;
+    this.dir = path.join(config.stateDir, 'vagrant');
+  }
+
+  capabilities(): ProviderCapabilities {
+    // Vagrant's docker backend raises SuspendNotSupported: save powers the machine off instead.
+    return { canSuspend: this.#config.vagrant.backend !== 'docker' };
+  }
+
+  async list(): Promise<Machine[]> {
+    const spec = this.#readSpec();
+    if (spec.machines.length === 0) return [];
+    const { stdout } = await this.#vagrant(['status', '--machine-readable'], undefined);
+    const states = machineStates(parseMachineReadable(stdout));
+    return spec.machines.map((machine) => this.#machine(machine, STATES[states.get(machine.name) ?? ''] ?? 'unknown'));
+  }
+
+  async up(request: UpRequest, output: ProviderOutput): Promise<Machine[]> {
+    const role = request.role ?? 'compute';
+    const planned = await this.#updateSpec((spec) => {
+      const taken = new Set(spec.machines.map((machine) => machine.name));
+      const names: string[] = [];
+      if (role === 'init') {
+        if (!taken.has('init')) names.push('init');
+      } else {
+        for (let index = 1; names.length < request.count; index++) {
+          if (!taken.has(`vagrant${index}`)) names.push(`vagrant${index}`);
+        }
+      }
+      const added = names.map((name) => ({ name, role, computeType: request.computeType }));
+      spec.machines.push(...added);
+      return added;
+    });
+    const machines = planned.map((machine) => this.#machine(machine, 'creating'));
+    await request.onPlanned?.(machines);
+    if (planned.length > 0) await this.start(planned.map((machine) => machine.name), output);
+    return machines.map((machine) => ({ ...machine, state: 'running' }));
+  }
+
+  async start(names: string[], output: ProviderOutput): Promise<void> {
+    await this.#vagrant(['up', '--provider', this.#config.vagrant.backend, ...names], output);
+  }
+
+  async save(names: string[], output: ProviderOutput): Promise<void> {
+    await this.#vagrant([this.capabilities().canSuspend ? 'suspend' : 'halt', ...names], output);
+  }
+
+  async destroy(names: string[], output: ProviderOutput): Promise<void> {
+    await this.#vagrant(['destroy', '--force', ...names], output);
+    const gone = new Set(names);
+    await this.#updateSpec((spec) => {
+      spec.machines = spec.machines.filter((machine) => !gone.has(machine.name));
+    });
+  }
+
+  async sshEndpoint(name: string): Promise<SshEndpoint> {
+    const { stdout } = await this.#vagrant(['ssh-config', name], undefined);
+    const computed = SSHConfig.parse(stdout).compute(name);
+    const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+    const host = first(computed.HostName);
+    const identityFile = first(computed.IdentityFile);
+    if (!host || !identityFile) {
+      throw new ProviderError('command-failed', `vagrant ssh-config ${name} gave no HostName or IdentityFile`, 'Check that the machine is running: pcc status.');
+    }
+    return {
+      host,
+      port: Number(first(computed.Port) ?? 22),
+      user: first(computed.User) ?? 'vagrant',
+      identityFile: identityFile.replace(/^"|"$/g, ''),
+    };
+  }
+
+  #machine(machine: MachinesSpec['machines'][number], state: MachineState): Machine {
+    return { name: machine.name, provider: 'vagrant', role: machine.role, computeType: machine.computeType, state, extras: {} };
+  }
+
+  get #specFile(): string {
+    return path.join(this.dir, 'machines.json');
+  }
+
+  #readSpec(): MachinesSpec {
+    const config = this.#config;
+    const machines = existsSync(this.#specFile)
+      ? (JSON.parse(readFileSync(this.#specFile, 'utf8')) as MachinesSpec).machines
+      : [];
+    return {
+      project: config.project.name,
+      backend: config.vagrant.backend,
+      box: config.vagrant.box,
+      cpus: config.vagrant.cpus,
+      memoryMb: config.vagrant.memoryMb,
+      docker: { image: config.vagrant.dockerImage, createArgs: config.vagrant.backend === 'docker' ? machineContainerArgs() : [] },
+      machines,
+    };
+  }
+
+  /** Read-modify-write of machines.json under a lock; also (re)writes the Vagrantfile. */
+  async #updateSpec<T>(change: (spec: MachinesSpec) => T): Promise<T> {
+    return withFileLock(this.#specFile, async () => {
+      const spec = this.#readSpec();
+      const result = change(spec);
+      await writeFileAtomic(path.join(this.dir, 'Vagrantfile'), readAsset('src/providers/vagrant/Vagrantfile'));
+      await writeFileAtomic(this.#specFile, `${JSON.stringify(spec, null, 2)}\n`);
+      return result;
+    });
+  }
+
+  async #vagrant(args: string[], output: ProviderOutput | undefined): Promise<{ stdout: string }> {
+    if (!existsSync(path.join(this.dir, 'Vagrantfile'))) await this.#updateSpec(() => undefined);
+    const subprocess = execa('vagrant', [...args, '--no-color'], {
+      cwd: this.dir,
+      env: { ...this.#env, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DEFAULT_PROVIDER: this.#config.vagrant.backend },
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+      all: true,
+      lines: false,
+    });
+    if (output) {
+      subprocess.all?.on(
+        'data',
+        lineSplitter((line) => {
+          const attributed = attributeLine(line);
+          output(attributed.text, attributed.machine);
+        }),
+      );
+    }
+    const result = await subprocess;
+    if (result.failed && result.exitCode === undefined) {
+      if ((result as { code?: string }).code === 'ENOENT') {
+        throw new ProviderError('not-installed', 'vagrant is not installed', 'Install it: apt-get install vagrant (then run pcc doctor).');
+      }
+      throw new ProviderError('command-failed', `vagrant ${args[0]} could not run: ${result.message}`);
+    }
+    if (result.exitCode !== 0) {
+      const detail = errorMessages(parseMachineReadable(result.stdout)).join('\n') || tail(result.all ?? '', 12);
+      throw new ProviderError('command-failed', `vagrant ${args.join(' ')} failed (exit ${result.exitCode}):\n${detail}`,
+        `Its whole output is in the hosts' logs (pcc logs HOST); Vagrant's files are in ${this.dir}.`);
+    }
+    return { stdout: result.stdout };
+  }
+}
+
+/** Vagrant prefixes machine output with `==> name: ` or `    name: `; the prefix names the machine. */
+function attributeLine(line: string): { machine?: string; text: string } {
+  const match = /^(==>|\s{4})\s*([A-Za-z0-9_-]+): ?(.*)$/.exec(line);
+  if (!match) return { text: line };
+  return { machine: match[2], text: match[1] === '==>' ? `==> ${match[3]}` : (match[3] ?? '') };
+}
+
+function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk.toString();
+    const lines = pending.split(/\r?\n/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') onLine(line);
+  };
+}
+
+function tail(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}

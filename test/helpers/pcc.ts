@@ -1,0 +1,48 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { fleetImage } from './fleet.js';
+import { makeProject } from './project.js';
+
+export const PCC_BIN = path.resolve('dist/cli/main.js');
+
+/** A throw-away project on the fleet (Vagrant's docker backend) with its own HOME for ~/.ssh. */
+export interface FleetProject {
+  root: string;
+  name: string;
+  home: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function makeFleetProject(label: string): FleetProject {
+  const name = `t${label}${Math.random().toString(36).slice(2, 7)}`;
+  const root = makeProject(
+    {
+      'project.env': `PROJECT_NAME=${name}\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=${fleetImage()}\nVARLIBDOCKER_GB=3\n`,
+    },
+    name,
+  );
+  const home = mkdtempSync(path.join(tmpdir(), 'pcc-home-'));
+  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+  // The fleet's settings come from the project's files, not from the test runner's environment.
+  const env = { ...process.env, HOME: home, VAGRANT_PROVIDER: undefined, VAGRANT_DOCKER_IMAGE: undefined, REGISTRY_IMAGE: undefined };
+  return { root, name, home, env };
+}
+
+/** Runs the built pcc binary in the project; resolves with its exit code and output (never rejects). */
+export function pcc(project: FleetProject, args: string[]): ResultPromise<{ reject: false; stdin: 'ignore' }> {
+  return execa('node', [PCC_BIN, ...args], { cwd: project.root, env: project.env, extendEnv: false, reject: false, stdin: 'ignore' });
+}
+
+/** Removes every machine container of a project, whatever state pcc or Vagrant left it in. */
+export async function removeProjectContainers(project: FleetProject): Promise<void> {
+  const { stdout } = await execa('docker', ['ps', '-aq', '--filter', `label=pcc.project=${project.name}`]);
+  const ids = stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], { reject: false });
+}
+
+export async function projectContainers(project: FleetProject): Promise<string[]> {
+  const { stdout } = await execa('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=pcc.project=${project.name}`]);
+  return stdout.split('\n').filter(Boolean).sort();
+}

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFleetProject, pcc, projectContainers, removeProjectContainers, type FleetProject } from '../helpers/pcc.js';
+
+const USER_CONFIG = [
+  '# personal settings',
+  'Include ~/.ssh/work.conf',
+  '',
+  'Host github.com',
+  '  User git',
+  '',
+  'Match host *.lab exec "true"',
+  '  ForwardAgent no',
+  '',
+  'Host *',
+  '  ServerAliveInterval 30',
+  '',
+].join('\n');
+
+interface StatusHost {
+  name: string;
+  provider: string;
+  groups: string[];
+  state: string;
+  address?: string;
+}
+
+async function status(project: FleetProject): Promise<StatusHost[]> {
+  const result = await pcc(project, ['status', '--json']);
+  expect(result.exitCode, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as StatusHost[];
+}
+
+/** The system ssh client through the generated config (ssh reads ~ from passwd, so -F names HOME's file). */
+function systemSsh(project: FleetProject, alias: string, command: string) {
+  return execa('ssh', ['-F', path.join(project.home, '.ssh', 'config'), '-o', 'BatchMode=yes', alias, command], {
+    reject: false,
+    stdin: 'ignore',
+    env: { ...process.env, HOME: project.home },
+  });
+}
+
+describe('Vagrant host lifecycle on the fleet', () => {
+  const project = makeFleetProject('life');
+  const userConfig = path.join(project.home, '.ssh', 'config');
+
+  beforeAll(() => writeFileSync(userConfig, USER_CONFIG, { mode: 0o600 }));
+  afterAll(async () => {
+    await pcc(project, ['destroy', 'all', '--yes']);
+    await removeProjectContainers(project);
+  });
+
+  it('brings up two machines that status shows running with groups and addresses', async () => {
+    const up = await pcc(project, ['up', 'vagrant', '--count', '2', '--json']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect((JSON.parse(up.stdout) as StatusHost[]).map((h) => h.name)).toEqual(['vagrant1', 'vagrant2']);
+    const hosts = await status(project);
+    expect(hosts.map((h) => [h.name, h.provider, h.state, h.groups])).toEqual([
+      ['vagrant1', 'vagrant', 'running', ['vagrant', 'cpu']],
+      ['vagrant2', 'vagrant', 'running', ['vagrant', 'cpu']],
+    ]);
+    for (const host of hosts) expect(host.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it("reaches them with the system ssh client through the generated aliases and pcc's pinned keys", async () => {
+    const first = await systemSsh(project, 'cpu-vagrant1', 'true');
+    expect(first.exitCode, first.stderr).toBe(0);
+    const second = await systemSsh(project, 'vagrant2', 'hostname');
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout.trim()).toBe('vagrant2');
+    const known = readFileSync(path.join(project.root, '.pcc', 'known_hosts'), 'utf8');
+    expect(known).toMatch(/^vagrant1 \S+ \S+$/m);
+    expect(known).toMatch(/^vagrant2 \S+ \S+$/m);
+  });
+
+  it("changes the user's ~/.ssh/config by one Include line only", () => {
+    const after = readFileSync(userConfig, 'utf8');
+    expect(after).toBe(`Include ${path.join(project.home, '.ssh', 'config.d', 'pcc-*')}\n${USER_CONFIG}`);
+  });
+
+  it('saves a machine (halt on the docker backend) and resumes it', async () => {
+    const saved = await pcc(project, ['save', 'vagrant1']);
+    expect(saved.exitCode, saved.stderr).toBe(0);
+    expect((await status(project)).map((h) => [h.name, h.state])).toEqual([
+      ['vagrant1', 'stopped'],
+      ['vagrant2', 'running'],
+    ]);
+    expect(readFileSync(path.join(project.home, '.ssh', 'config.d', `pcc-${project.name}`), 'utf8')).toContain('Host vagrant1 ');
+
+    const resumed = await pcc(project, ['resume', 'vagrant1']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect((await status(project)).map((h) => h.state)).toEqual(['running', 'running']);
+    const back = await systemSsh(project, 'vagrant-vagrant1', 'systemctl is-system-running --wait');
+    expect(back.stdout.trim()).toBe('running');
+  });
+
+  it('refuses destroy without --yes, then destroys and leaves nothing behind', async () => {
+    const refused = await pcc(project, ['destroy', 'vagrant']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('without --yes');
+    expect(await projectContainers(project)).toHaveLength(2);
+
+    const destroyed = await pcc(project, ['destroy', 'vagrant', '--yes']);
+    expect(destroyed.exitCode, destroyed.stderr).toBe(0);
+    expect(await status(project)).toEqual([]);
+    expect(existsSync(path.join(project.home, '.ssh', 'config.d', `pcc-${project.name}`))).toBe(false);
+    expect(readFileSync(path.join(project.root, '.pcc', 'known_hosts'), 'utf8')).toBe('');
+    expect(JSON.parse(readFileSync(path.join(project.root, '.pcc', 'state.json'), 'utf8'))).toEqual({ schemaVersion: 1, hosts: {} });
+    expect(await projectContainers(project)).toEqual([]);
+    const vagrant = await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(project.root, '.pcc', 'vagrant'), reject: false });
+    expect(vagrant.stdout).not.toMatch(/,state,/);
+    expect(readFileSync(userConfig, 'utf8')).toBe(`Include ${path.join(project.home, '.ssh', 'config.d', 'pcc-*')}\n${USER_CONFIG}`);
+  });
+});
