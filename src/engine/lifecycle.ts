@@ -69,18 +69,21 @@ async function task<T>(engine: Engine, name: string, title: string, work: () => 
  * did not record are adopted, recorded machines the provider no longer has are marked gone.
  */
 export async function reconcile(engine: Engine): Promise<HostRecord[]> {
-  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p.name, machines: await p.list() })));
+  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: await p.list() })));
   const changes: HostRecord[] = [];
-  const hosts = await engine.state.update((state) => {
+  const adopted: { provider: Provider; name: string }[] = [];
+  await engine.state.update((state) => {
     const now = new Date().toISOString();
-    for (const { provider: providerName, machines } of listed) {
+    for (const { provider: source, machines } of listed) {
       const present = new Set(machines.map((machine) => machine.name));
       for (const machine of machines) {
         const known = state.hosts[machine.name];
         if (!known) {
-          state.hosts[machine.name] = { ...recordOf(machine, now), state: machine.state };
-          changes.push(state.hosts[machine.name] as HostRecord);
-          engine.events.emit({ type: 'log', level: 'warn', message: `adopted ${machine.name}: ${providerName} has it but pcc had no record of it`, host: machine.name });
+          const record = recordOf(machine, now);
+          state.hosts[machine.name] = record;
+          changes.push(record);
+          if (machine.state === 'running') adopted.push({ provider: source, name: machine.name });
+          engine.events.emit({ type: 'log', level: 'warn', message: `adopted: ${source.name} has it but pcc had no record of it`, host: machine.name });
         } else if (known.state !== machine.state) {
           known.state = machine.state;
           known.updatedAt = now;
@@ -88,18 +91,19 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
         }
       }
       for (const known of Object.values(state.hosts)) {
-        if (known.provider === providerName && !present.has(known.name) && known.state !== 'gone') {
+        if (known.provider === source.name && !present.has(known.name) && known.state !== 'gone') {
           known.state = 'gone';
           known.updatedAt = now;
           changes.push(known);
         }
       }
     }
-    return Object.values(state.hosts);
   });
   for (const host of changes) emitState(engine, host);
+  // An adopted machine that runs gets its SSH endpoint, so it is reachable and listed in ssh config.
+  for (const { provider: source, name } of adopted) await recordEndpoint(engine, name, await source.sshEndpoint(name));
   if (changes.length > 0) await writeSshConfig(engine);
-  return hosts;
+  return Object.values(engine.state.read().hosts);
 }
 
 export interface UpOptions {
@@ -200,9 +204,13 @@ async function connect(engine: Engine, chosen: Provider, name: string): Promise<
   const endpoint = await chosen.sshEndpoint(name);
   const result = await engine.ssh.exec({ name, ...endpoint }, 'true');
   if (result.code !== 0) throw new PccError(`${name}: a first command over SSH failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return recordEndpoint(engine, name, endpoint);
+}
+
+async function recordEndpoint(engine: Engine, name: string, endpoint: NonNullable<HostRecord['ssh']>): Promise<HostRecord> {
   const host = await engine.state.update((state) => {
     const record = state.hosts[name];
-    if (!record) throw new PccError(`${name} vanished from state while it was being brought up`);
+    if (!record) throw new PccError(`${name} vanished from state while pcc was working on it`);
     record.ssh = endpoint;
     record.state = 'running';
     record.updatedAt = new Date().toISOString();

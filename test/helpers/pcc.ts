@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { fleetImage } from './fleet.js';
-import { makeProject } from './project.js';
+import { makeProject, tempDir } from './project.js';
 
 export const PCC_BIN = path.resolve('dist/cli/main.js');
 
@@ -23,7 +22,7 @@ export function makeFleetProject(label: string): FleetProject {
     },
     name,
   );
-  const home = mkdtempSync(path.join(tmpdir(), 'pcc-home-'));
+  const home = tempDir('pcc-home-');
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   // The fleet's settings come from the project's files, not from the test runner's environment.
   const env = { ...process.env, HOME: home, VAGRANT_PROVIDER: undefined, VAGRANT_DOCKER_IMAGE: undefined, REGISTRY_IMAGE: undefined };

@@ -8,10 +8,16 @@ afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A temporary folder removed after the test file. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** Makes a throw-away pcc project whose config/ holds the given files (path under config/ → text). */
 export function makeProject(files: Record<string, string> = {}, name = 'demo-project'): string {
-  const root = path.join(mkdtempSync(path.join(tmpdir(), 'pcc-test-')), name);
-  made.push(path.dirname(root));
+  const root = path.join(tempDir('pcc-test-'), name);
   mkdirSync(path.join(root, 'config', 'hosts'), { recursive: true });
   const all = { 'project.env': '', ...files };
   for (const [file, text] of Object.entries(all)) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,28 @@ describe('Vagrant host lifecycle on the fleet', () => {
   it("changes the user's ~/.ssh/config by one Include line only", () => {
     const after = readFileSync(userConfig, 'utf8');
     expect(after).toBe(`Include ${path.join(project.home, '.ssh', 'config.d', 'pcc-*')}\n${USER_CONFIG}`);
+  });
+
+  it("keeps each host's log of the provider's output", async () => {
+    const logs = await pcc(project, ['logs', 'vagrant1']);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/Machine booted and ready!/);
+    expect(logs.stdout).not.toMatch(/vagrant2/);
+  });
+
+  it('adopts machines the provider has when state.json was lost', async () => {
+    rmSync(path.join(project.root, '.pcc', 'state.json'));
+    const result = await pcc(project, ['status', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/vagrant1: adopted/);
+    const hosts = JSON.parse(result.stdout) as StatusHost[];
+    expect(hosts.map((h) => [h.name, h.state])).toEqual([
+      ['vagrant1', 'running'],
+      ['vagrant2', 'running'],
+    ]);
+    for (const host of hosts) expect(host.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const again = await systemSsh(project, 'cpu-vagrant2', 'true');
+    expect(again.exitCode, again.stderr).toBe(0);
   });
 
   it('saves a machine (halt on the docker backend) and resumes it', async () => {

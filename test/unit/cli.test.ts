@@ -83,4 +83,23 @@ describe('pcc command line', () => {
     expect(docker?.fix).toContain('docker');
     expect(report.checks.find((check) => check.id === 'vagrant-virtualbox')?.status).toBe('warn');
   });
+
+  it('checks up arguments before touching any machine', async () => {
+    const root = makeProject({});
+    expect((await pcc(['up', 'vagrant', '--count', 'two'], { cwd: root })).stderr).toContain('--count two: expected a whole number from 1 to 64');
+    const unknown = await pcc(['up', 'openstack'], { cwd: root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown provider: openstack');
+    expect((await pcc(['up', '--type', 'tpu'], { cwd: root })).stderr).toContain('--type tpu: expected cpu or gpu');
+  });
+
+  it('refuses destroy without --yes and a pattern that matches nothing', async () => {
+    const root = makeProject({});
+    const refused = await pcc(['destroy', 'all'], { cwd: root });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to destroy "all" without --yes');
+    const nothing = await pcc(['save', 'vagrant9'], { cwd: root });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('pattern "vagrant9" matches no host (there are no hosts)');
+  });
 });

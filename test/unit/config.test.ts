@@ -1,10 +1,9 @@
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/engine/config/load.js';
 import { ConfigError } from '../../src/engine/errors.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, tempDir } from '../helpers/project.js';
 
 function loadError(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): ConfigError {
   const root = makeProject(files);
@@ -19,7 +18,7 @@ function loadError(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): 
 
 describe('loadConfig', () => {
   it('loads the configuration shipped in config/ with its documented defaults', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'pcc-shipped-'));
+    const root = tempDir('pcc-shipped-');
     cpSync(path.resolve('config'), path.join(root, 'config'), { recursive: true });
     const config = loadConfig(root, {});
     expect(config.varLibDocker).toEqual({ gb: 10, file: '/var/lib/docker.btrfs' });

@@ -1,8 +1,8 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SshConfigFiles } from '../../src/engine/ssh/ssh-config.js';
+import { tempDir } from '../helpers/project.js';
 
 const USER_CONFIG = [
   '# my settings',
@@ -24,7 +24,7 @@ const USER_CONFIG = [
 const HOST = { name: 'vagrant1', aliases: ['vagrant-vagrant1', 'cpu-vagrant1'], host: '127.0.0.1', port: 2200, user: 'vagrant', identityFile: '/p/.pcc/key' };
 
 function setup(existing?: string) {
-  const home = mkdtempSync(path.join(tmpdir(), 'pcc-home-'));
+  const home = tempDir('pcc-home-');
   if (existing !== undefined) {
     mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     writeFileSync(path.join(home, '.ssh', 'config'), existing, { mode: 0o644 });

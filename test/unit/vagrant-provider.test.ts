@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/engine/config/load.js';
+import { ProviderError } from '../../src/providers/provider.js';
+import { VagrantProvider } from '../../src/providers/vagrant/vagrant-provider.js';
+import { makeProject } from '../helpers/project.js';
+
+describe('Vagrant provider without vagrant', () => {
+  it('says vagrant is missing and how to install it, after recording the planned machines', async () => {
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=nov\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=machine:1\n' });
+    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: '/nonexistent' });
+    const planned: string[] = [];
+    const attempt = provider.up({ count: 2, computeType: 'cpu', onPlanned: async (machines) => void planned.push(...machines.map((m) => m.name)) }, () => undefined);
+    await expect(attempt).rejects.toBeInstanceOf(ProviderError);
+    await expect(attempt).rejects.toThrow('vagrant is not installed');
+    await expect(attempt).rejects.toMatchObject({ code: 'not-installed', hint: expect.stringContaining('apt-get install vagrant') });
+    expect(planned).toEqual(['vagrant1', 'vagrant2']);
+
+    const dir = path.join(root, '.pcc', 'vagrant');
+    expect(existsSync(path.join(dir, 'Vagrantfile'))).toBe(true);
+    const spec = JSON.parse(readFileSync(path.join(dir, 'machines.json'), 'utf8'));
+    expect(spec).toMatchObject({ project: 'nov', backend: 'docker', docker: { image: 'machine:1' } });
+    expect(spec.machines).toEqual([
+      { name: 'vagrant1', role: 'compute', computeType: 'cpu' },
+      { name: 'vagrant2', role: 'compute', computeType: 'cpu' },
+    ]);
+    expect(spec.docker.createArgs).toEqual(expect.arrayContaining(['--cap-add', 'SYS_ADMIN', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw']));
+    expect(spec.docker.createArgs).not.toContain('--privileged');
+  });
+
+  it('cannot suspend on the docker backend, and can on virtualbox', () => {
+    const docker = new VagrantProvider(loadConfig(makeProject({ 'project.env': 'VAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=m\n' }), {}), {});
+    const virtualbox = new VagrantProvider(loadConfig(makeProject({}), {}), {});
+    expect(docker.capabilities().canSuspend).toBe(false);
+    expect(virtualbox.capabilities().canSuspend).toBe(true);
+  });
+});
