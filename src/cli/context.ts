@@ -31,6 +31,9 @@ export function describeEvent(event: EngineEvent): string | undefined {
       return `    ${event.host}: ${event.state}${event.address ? ` at ${event.address}` : ''}`;
     case 'host.output':
       return `    ${event.host}| ${event.line}`;
+    case 'setup':
+      if (event.phase === 'started') return undefined;
+      return `    ${event.host}: ${event.step} ${event.phase}${event.message ? `: ${event.message}` : ''}`;
     case 'log':
       return `    ${event.level === 'info' ? '' : `${event.level}: `}${event.host ? `${event.host}: ` : ''}${event.message}`;
   }

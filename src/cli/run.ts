@@ -11,6 +11,7 @@ import {
   statusCommand,
   upCommand,
 } from './commands/hosts.js';
+import { setupCommand } from './commands/setup.js';
 import { print, type CliIo } from './io.js';
 import { pccVersion } from './version.js';
 
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   saveCommand,
   resumeCommand,
   destroyCommand,
+  setupCommand,
   sshConfigCommand,
   logsCommand,
   forgetKeyCommand,

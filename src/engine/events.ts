@@ -12,8 +12,15 @@ export type EngineEvent =
   | { type: 'host.output'; host: string; stream: 'stdout' | 'stderr'; line: string }
   /** A long operation (up, save, resume, destroy ...) started or ended. */
   | { type: 'task'; task: string; phase: 'started' | 'succeeded' | 'failed'; title: string; error?: string }
+  /**
+   * A setup step on a host: started, then changed / unchanged / failed, or planned (--dry-run) or
+   * skipped (an earlier step of that host failed). `changes` lists what it changed or would change.
+   */
+  | { type: 'setup'; host: string; step: string; phase: SetupPhase; changes?: string[]; message?: string }
   /** Something worth a person's attention that is not a host's output. */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; host?: string };
+
+export type SetupPhase = 'started' | 'changed' | 'unchanged' | 'failed' | 'planned' | 'skipped';
 
 export type EngineEventType = EngineEvent['type'];
 

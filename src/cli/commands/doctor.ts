@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../engine/config/load.js';
-import { runDoctor, type CheckStatus } from '../../engine/doctor.js';
+import type { CheckStatus } from '../../engine/doctor.js';
 import { findProjectRoot } from '../../engine/project.js';
 import type { Command } from '../command.js';
 import { print, printJson } from '../io.js';
@@ -15,6 +15,8 @@ export const doctorCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, project: { type: 'string' } } });
     const config = loadConfig(findProjectRoot(io.cwd, values.project ?? io.env.PCC_PROJECT), io.env);
+    // Loaded on demand: the Docker and AWS clients it needs slow every other command's start.
+    const { runDoctor } = await import('../../engine/doctor.js');
     const report = await runDoctor(config, io.env);
     if (values.json) {
       printJson(io, report);

@@ -14,6 +14,8 @@ export type HostRole = 'init' | 'compute';
 export interface HostSettings {
   registryHost: string;
   nfsServer: string;
+  nfsExport: string;
+  /** Mount options for /project, with pcc's defaults when NFS_OPTS is empty. */
   nfsOpts: string;
   overlay: {
     driver: KeyValue<'OVERLAY_DRIVER'>;
@@ -53,6 +55,9 @@ export interface Config {
   /** Where each key's value came from. */
   sources: Partial<Record<ConfigKey, Source>>;
 }
+
+/** NFSv4.2, hard mounts (no silent data loss on a slow server), a minute before retrying. */
+export const DEFAULT_NFS_OPTS = 'vers=4.2,hard,timeo=600,retrans=2,noatime';
 
 const FILES: ConfigFile[] = ['project.env', 'hosts/global.env', 'hosts/init.env', 'hosts/compute.env', '.private'];
 
@@ -111,7 +116,8 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
     return {
       registryHost: required('REGISTRY_HOST', role),
       nfsServer: required('NFS_SERVER', role),
-      nfsOpts: required('NFS_OPTS', role),
+      nfsExport: required('NFS_EXPORT', role),
+      nfsOpts: required('NFS_OPTS', role) || DEFAULT_NFS_OPTS,
       overlay: {
         driver: required('OVERLAY_DRIVER', role),
         subnet: required('OVERLAY_SUBNET', role),

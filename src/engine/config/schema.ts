@@ -170,6 +170,12 @@ export const KEYS = {
     default: '10.128.0.1',
     doc: 'Server of the /project share (init on the overlay by default).',
   },
+  NFS_EXPORT: {
+    file: 'hosts/global.env',
+    schema: z.string().regex(/^\/[^\s]*$/, 'expected an absolute export path, e.g. /project'),
+    default: '/project',
+    doc: 'Path the NFS server exports the project folder as.',
+  },
   NFS_OPTS: {
     file: 'hosts/global.env',
     schema: z.string().regex(/^[A-Za-z0-9_=.,:/-]*$/, 'expected mount options such as vers=4.2,hard,timeo=600'),

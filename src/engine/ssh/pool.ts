@@ -19,6 +19,8 @@ export interface ExecOptions {
   stdin?: string;
   /** Give up (and close the channel) after this long. */
   timeoutMs?: number;
+  /** Keep the output out of the host's log (machine-readable output such as facts). */
+  quiet?: boolean;
 }
 
 export interface ExecResult {
@@ -74,7 +76,7 @@ export class SshPool {
     return new Promise((resolve, reject) => {
       client.exec(wrapped, (error, channel) => {
         if (error) return reject(new SshError(`${target.name}: could not start a command: ${error.message}`));
-        collect(target.name, channel, options, this.#options.onOutput, resolve, reject);
+        collect(target.name, channel, options, options.quiet ? undefined : this.#options.onOutput, resolve, reject);
       });
     });
   }

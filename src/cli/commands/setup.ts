@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../engine/errors.js';
+import { setup } from '../../engine/setup/setup.js';
+import type { Command } from '../command.js';
+import { openEngine } from '../context.js';
+import { print, printJson } from '../io.js';
+
+export const setupCommand: Command = {
+  name: 'setup',
+  usage: 'pcc setup PATTERN [--dry-run] [--json]',
+  summary: 'set up hosts alike: btrfs Docker storage, Docker, $REGISTRY_HOST, CUDA, /project',
+  details:
+    'Each step inspects the host and changes only what differs, so a second run changes nothing.\n' +
+    '--dry-run lists what each step would change. Exits 1 when a step failed on any host.',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, project: { type: 'string' } },
+    });
+    if (positionals.length !== 1 || !positionals[0]) throw new UsageError('expected one host pattern', `Usage: ${this.usage}`);
+    const engine = openEngine(io, values.project);
+    try {
+      const summary = await setup(engine, positionals[0], { dryRun: values['dry-run'] });
+      if (values.json) {
+        printJson(io, summary);
+      } else {
+        for (const host of summary.hosts) {
+          print(io.stdout, `${host.host}: ${host.ok ? 'ok' : 'FAILED'}`);
+          for (const step of host.steps) {
+            const detail = step.outcome === 'failed' ? `: ${step.message}` : step.message ? ` (${step.message})` : '';
+            print(io.stdout, `  ${step.step.padEnd(16)} ${step.outcome}${detail}`);
+            for (const change of step.changes) print(io.stdout, `    - ${change}`);
+          }
+        }
+      }
+      return summary.ok ? 0 : 1;
+    } finally {
+      engine.ssh.closeAll();
+    }
+  },
+};

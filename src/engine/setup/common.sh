@@ -1,0 +1,40 @@
+# Helpers shared by every setup step's host script. pcc sends this file, then the step's own file,
+# then one call of a step function, to `sudo bash -s` on the host.
+
+# One fact for pcc's planner: key=value on one line.
+fact() { printf '%s=%s\n' "$1" "$2"; }
+
+# Stops the step with a message pcc shows as the failure reason.
+fail() { echo "pcc-fail: $*" >&2; exit 1; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt-get install that refreshes the package lists once when a package is not found.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@"; }
+}
+
+# Debian, Ubuntu and their derivatives (apt) are supported; anything else is named and refused.
+os_fact() {
+  local id="" like="" pretty="unknown"
+  if [ -r /etc/os-release ]; then . /etc/os-release; id=${ID:-}; like=${ID_LIKE:-}; pretty=${PRETTY_NAME:-$id}; fi
+  case " $id $like " in
+    *" debian "*|*" ubuntu "*) fact os "$id" ;;
+    *) fact os "unsupported:$pretty" ;;
+  esac
+}
+
+# Writes stdin to a file in one step (temporary file + rename), with the given mode.
+write_file() {
+  local file=$1 mode=$2 tmp
+  mkdir -p "$(dirname "$file")"
+  tmp=$(mktemp "$file.pcc.XXXXXX")
+  cat > "$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$file"
+}
+
+# base64 of a file on one line, or "absent".
+file_b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else echo absent; fi; }

@@ -1,0 +1,55 @@
+import { isDeepStrictEqual } from 'node:util';
+import { PccError } from '../errors.js';
+
+/** What pcc needs in /etc/docker/daemon.json; everything else in the file is the user's and stays. */
+export interface DaemonJsonWants {
+  storageDriver?: 'btrfs';
+  /** Registries reached without TLS (the project registry on the overlay). */
+  insecureRegistries?: string[];
+  nvidiaRuntime?: boolean;
+}
+
+/**
+ * Merges pcc's keys into the current daemon.json (base64 of its text, or "absent"). Returns the new
+ * text, or undefined when the file already says everything pcc needs (so it is not rewritten and
+ * Docker is not restarted). A file that is not a JSON object is an error, never overwritten.
+ */
+export function mergeDaemonJson(currentB64: string | undefined, wants: DaemonJsonWants): string | undefined {
+  const current = parseCurrent(currentB64);
+  const merged: Record<string, unknown> = structuredClone(current);
+  if (wants.storageDriver) {
+    merged['storage-driver'] = wants.storageDriver;
+    // Docker >= 29 keeps images in containerd unless this is off, bypassing the btrfs volume.
+    merged.features = { ...asObject(merged.features), 'containerd-snapshotter': false };
+  }
+  if (wants.insecureRegistries?.length) {
+    const existing = Array.isArray(merged['insecure-registries']) ? (merged['insecure-registries'] as unknown[]) : [];
+    merged['insecure-registries'] = [...existing, ...wants.insecureRegistries.filter((registry) => !existing.includes(registry))];
+  }
+  if (wants.nvidiaRuntime) {
+    merged.runtimes = { ...asObject(merged.runtimes), nvidia: { path: 'nvidia-container-runtime', args: [] } };
+  }
+  return isDeepStrictEqual(merged, current) ? undefined : `${JSON.stringify(merged, null, 2)}\n`;
+}
+
+function parseCurrent(currentB64: string | undefined): Record<string, unknown> {
+  if (!currentB64 || currentB64 === 'absent') return {};
+  const text = Buffer.from(currentB64, 'base64').toString('utf8');
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new PccError(`/etc/docker/daemon.json is not valid JSON (${(error as Error).message})`, {
+      hint: 'Fix or remove the file on the host; pcc merges its keys into it and never overwrites it.',
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new PccError('/etc/docker/daemon.json is not a JSON object', { hint: 'Fix the file on the host; pcc merges its keys into it.' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

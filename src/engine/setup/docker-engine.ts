@@ -1,0 +1,33 @@
+import { mergeDaemonJson } from './daemon-json.js';
+import type { SetupStep, StepPlan } from './step.js';
+import { unsupportedOs } from './step.js';
+
+/** Docker installed and running on the btrfs volume, with pcc's keys merged into daemon.json. */
+export const dockerEngine: SetupStep = {
+  id: 'docker-engine',
+  title: 'Docker engine',
+  inputs: () => ({}),
+  plan(facts, { settings }): StepPlan {
+    const unsupported = unsupportedOs(facts);
+    if (unsupported) return unsupported;
+    const changes: string[] = [];
+    const apply: Record<string, string> = {};
+    if (facts.installed !== 'yes') {
+      apply.DO_INSTALL = '1';
+      changes.push('install docker.io');
+    }
+    const merged = mergeDaemonJson(facts.daemon_json, { storageDriver: 'btrfs', insecureRegistries: [settings.registryHost] });
+    if (merged !== undefined) {
+      apply.DAEMON_JSON_B64 = Buffer.from(merged).toString('base64');
+      apply.DO_RESTART = '1';
+      changes.push('merge storage-driver btrfs, containerd-snapshotter off and registry trust into /etc/docker/daemon.json');
+    }
+    if (facts.active !== 'active' || facts.enabled !== 'enabled') {
+      changes.push('enable and start Docker');
+    } else if (facts.driver !== 'btrfs' && !apply.DO_RESTART) {
+      apply.DO_RESTART = '1';
+      changes.push(`restart Docker (it runs on ${facts.driver || 'an unknown driver'}, not btrfs)`);
+    }
+    return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'change', changes, apply };
+  },
+};

@@ -1,0 +1,58 @@
+# Setup step project-share: the controller's NFS export mounted at /project, on demand and at boot.
+# Inputs (environment): NFS_SERVER, NFS_EXPORT, NFS_OPTS; DO_INSTALL, DO_KERNEL_MODULE, DO_UNITS for apply.
+
+MOUNT_UNIT=/etc/systemd/system/project.mount
+AUTOMOUNT_UNIT=/etc/systemd/system/project.automount
+
+project_share_mount_unit() {
+  printf '%s\n' '# Written by pcc: the project share.' '[Unit]' 'Description=pcc project share' \
+    'After=network-online.target' 'Wants=network-online.target' '' '[Mount]' \
+    "What=$NFS_SERVER:$NFS_EXPORT" 'Where=/project' 'Type=nfs' "Options=$NFS_OPTS" 'TimeoutSec=30'
+}
+
+project_share_automount_unit() {
+  printf '%s\n' '# Written by pcc: mounts /project on first access, so boot never waits for the server.' \
+    '[Unit]' 'Description=pcc project share (automount)' '' '[Automount]' 'Where=/project' '' \
+    '[Install]' 'WantedBy=multi-user.target'
+}
+
+# Whether this kernel can mount NFS: built in, or a module it can load.
+project_share_kernel_nfs() {
+  if grep -qw nfs4 /proc/filesystems 2>/dev/null || grep -qw nfs /proc/filesystems 2>/dev/null; then echo yes
+  elif have modprobe && modprobe -n -q nfs 2>/dev/null; then echo module
+  else echo no
+  fi
+}
+
+project_share_inspect() {
+  os_fact
+  fact kernel_nfs "$(project_share_kernel_nfs)"
+  fact client "$(have mount.nfs && echo yes || echo no)"
+  fact units "$(cmp -s "$MOUNT_UNIT" <(project_share_mount_unit) && cmp -s "$AUTOMOUNT_UNIT" <(project_share_automount_unit) && echo ok || echo differs)"
+  fact automount "$(systemctl is-active project.automount 2>/dev/null || echo inactive)"
+  fact enabled "$(systemctl is-enabled project.automount 2>/dev/null || echo no)"
+}
+
+project_share_apply() {
+  set -euo pipefail
+  if [ "${DO_INSTALL:-}" = 1 ]; then apt_install nfs-common; fi
+  if [ "${DO_KERNEL_MODULE:-}" = 1 ]; then modprobe nfs || fail "modprobe nfs failed: this kernel cannot mount NFS"; fi
+  mkdir -p /project
+  if [ "${DO_UNITS:-}" = 1 ]; then
+    project_share_mount_unit | write_file "$MOUNT_UNIT" 644
+    project_share_automount_unit | write_file "$AUTOMOUNT_UNIT" 644
+    systemctl daemon-reload
+  fi
+  systemctl enable -q project.automount
+  systemctl restart project.automount
+  project_share_verify
+}
+
+project_share_verify() {
+  timeout 20 stat -f /project >/dev/null 2>&1 \
+    || fail "cannot mount $NFS_SERVER:$NFS_EXPORT at /project (is the controller up? pcc init): $(journalctl -u project.mount -n 3 --no-pager 2>/dev/null | tail -1)"
+  case "$(findmnt -n -o FSTYPE --mountpoint /project | tail -1)" in
+    nfs|nfs4) ;;
+    *) fail "/project is not an NFS mount after setup" ;;
+  esac
+}

@@ -1,0 +1,181 @@
+import PQueue from 'p-queue';
+import type { Engine } from '../engine.js';
+import { PccError } from '../errors.js';
+import type { SetupPhase } from '../events.js';
+import { selectHosts } from '../inventory.js';
+import { reconcile, sshTarget, writeSshConfig } from '../lifecycle.js';
+import { shellQuote, type SshTarget } from '../ssh/pool.js';
+import type { HostRecord } from '../state.js';
+import { cuda, detectedGpus } from './cuda.js';
+import { dockerEngine } from './docker-engine.js';
+import { dockerStorage } from './docker-storage.js';
+import { projectShare } from './project-share.js';
+import { registryAccess } from './registry-access.js';
+import { functionPrefix, parseFacts, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
+
+/**
+ * The same setup on every host, in this order. The share comes last: it needs the controller, and a
+ * host that cannot mount it still gets everything else.
+ */
+export const SETUP_STEPS: SetupStep[] = [dockerStorage, dockerEngine, registryAccess, cuda, projectShare];
+
+export type StepOutcome = Exclude<SetupPhase, 'started'>;
+
+export interface StepResult {
+  step: string;
+  outcome: StepOutcome;
+  changes: string[];
+  message?: string;
+  durationMs: number;
+}
+
+export interface HostSetupResult {
+  host: string;
+  ok: boolean;
+  steps: StepResult[];
+}
+
+export interface SetupSummary {
+  ok: boolean;
+  hosts: HostSetupResult[];
+}
+
+export interface SetupOptions {
+  /** Only inspect and report what would change. */
+  dryRun?: boolean;
+  /** Hosts set up at once. */
+  concurrency?: number;
+  steps?: SetupStep[];
+}
+
+/** Runs setup on every host the pattern selects, after reconciling state with the providers. */
+export async function setup(engine: Engine, pattern: string, options: SetupOptions = {}): Promise<SetupSummary> {
+  return setupHosts(engine, selectHosts(await reconcile(engine), pattern), `${options.dryRun ? 'plan setup of' : 'set up'} ${pattern}`, options);
+}
+
+/** Sets up these hosts concurrently (bounded); one host failing never stops another. */
+export async function setupHosts(engine: Engine, hosts: HostRecord[], title: string, options: SetupOptions = {}): Promise<SetupSummary> {
+  engine.events.emit({ type: 'task', task: 'setup', phase: 'started', title });
+  const queue = new PQueue({ concurrency: options.concurrency ?? 8 });
+  const results = await Promise.all(
+    hosts.map((host) => queue.add(() => setupHost(engine, host, options))),
+  );
+  const summary = { ok: results.every((result) => result.ok), hosts: results };
+  engine.events.emit({
+    type: 'task',
+    task: 'setup',
+    phase: summary.ok ? 'succeeded' : 'failed',
+    title,
+    ...(summary.ok ? {} : { error: failureLines(summary).join('; ') }),
+  });
+  return summary;
+}
+
+/** "host: step: reason" for every failed step. */
+export function failureLines(summary: SetupSummary): string[] {
+  return summary.hosts.flatMap((host) =>
+    host.steps.filter((step) => step.outcome === 'failed').map((step) => `${host.host}: ${step.step}: ${step.message}`),
+  );
+}
+
+async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions): Promise<HostSetupResult> {
+  const steps = options.steps ?? SETUP_STEPS;
+  const results: StepResult[] = [];
+  const report = (step: SetupStep, outcome: StepOutcome, started: number, changes: string[] = [], message?: string) => {
+    results.push({ step: step.id, outcome, changes, ...(message ? { message } : {}), durationMs: Date.now() - started });
+    engine.events.emit({ type: 'setup', host: host.name, step: step.id, phase: outcome, changes, ...(message ? { message } : {}) });
+    engine.logs.append(host.name, `setup ${step.id}: ${outcome}${message ? `: ${message}` : ''}${changes.length ? ` (${changes.join('; ')})` : ''}`);
+  };
+
+  if (host.state !== 'running') {
+    const now = Date.now();
+    for (const step of steps) report(step, step === steps[0] ? 'failed' : 'skipped', now, [], step === steps[0] ? `${host.name} is ${host.state}; resume it first (pcc resume ${host.name})` : undefined);
+    return { host: host.name, ok: false, steps: results };
+  }
+
+  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role] };
+  const target = sshTarget(host);
+  let facts: Record<string, Facts> | undefined;
+  let failed = false;
+  for (const step of steps) {
+    const started = Date.now();
+    if (failed) {
+      report(step, 'skipped', started, [], 'an earlier step failed');
+      continue;
+    }
+    engine.events.emit({ type: 'setup', host: host.name, step: step.id, phase: 'started' });
+    try {
+      // One round trip reads every step's facts; after a step changes the host, the next re-reads its own.
+      facts ??= await inspect(engine, target, steps, context);
+      const plan = step.plan(facts[step.id] ?? {}, context);
+      if (plan.kind === 'unchanged') {
+        report(step, 'unchanged', started, [], plan.note);
+        if (step === cuda) await recordComputeType(engine, host.name, facts[step.id] ?? {});
+      } else if (plan.kind === 'refuse') {
+        failed = true;
+        report(step, 'failed', started, [], plan.reason);
+      } else if (options.dryRun) {
+        report(step, 'planned', started, plan.changes);
+      } else {
+        await apply(engine, target, step, context, plan.apply);
+        report(step, 'changed', started, plan.changes);
+        if (step === cuda) await recordComputeType(engine, host.name, facts[step.id] ?? {});
+        facts = undefined;
+      }
+    } catch (error) {
+      failed = true;
+      report(step, 'failed', started, [], (error as Error).message);
+    }
+  }
+  return { host: host.name, ok: !failed, steps: results };
+}
+
+async function inspect(engine: Engine, target: SshTarget, steps: SetupStep[], context: StepContext): Promise<Record<string, Facts>> {
+  const calls = steps.map((step) => `echo '::step ${step.id}'; ${functionPrefix(step)}_inspect`);
+  const result = await engine.ssh.exec(target, withInputs(steps, context, 'bash -s'), {
+    sudo: true,
+    quiet: true,
+    stdin: stepScript(steps, calls),
+  });
+  if (result.code !== 0) throw new PccError(`inspecting the host failed (exit ${result.code}): ${lastLines(result.stderr)}`);
+  const facts: Record<string, Facts> = {};
+  for (const section of result.stdout.split(/^::step /m).slice(1)) {
+    const newline = section.indexOf('\n');
+    facts[section.slice(0, newline).trim()] = parseFacts(section.slice(newline + 1));
+  }
+  return facts;
+}
+
+async function apply(engine: Engine, target: SshTarget, step: SetupStep, context: StepContext, flags: Record<string, string>): Promise<void> {
+  const result = await engine.ssh.exec(target, withInputs([step], context, 'bash -s', flags), {
+    sudo: true,
+    stdin: stepScript([step], [`${functionPrefix(step)}_apply`]),
+  });
+  if (result.code !== 0) {
+    const reason = /^pcc-fail: (.*)$/m.exec(result.stderr)?.[1];
+    throw new PccError(reason ?? `failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}`);
+  }
+}
+
+/** `env K=V ... COMMAND` with every step's inputs and the plan's flags, each value quoted. */
+function withInputs(steps: SetupStep[], context: StepContext, command: string, flags: Record<string, string> = {}): string {
+  const inputs = Object.assign({}, ...steps.map((step) => step.inputs(context)), flags) as Record<string, string>;
+  const assignments = Object.entries(inputs).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  return ['env', ...assignments, command].join(' ');
+}
+
+/** The host's compute-type group follows GPU detection. */
+async function recordComputeType(engine: Engine, name: string, facts: Facts): Promise<void> {
+  const computeType = detectedGpus(facts).length > 0 ? 'gpu' : 'cpu';
+  const changed = await engine.state.update((state) => {
+    const record = state.hosts[name];
+    if (!record || record.computeType === computeType) return false;
+    record.computeType = computeType;
+    return true;
+  });
+  if (changed) await writeSshConfig(engine);
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' / ');
+}

@@ -1,0 +1,171 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/engine/config/load.js';
+import { cuda } from '../../src/engine/setup/cuda.js';
+import { mergeDaemonJson } from '../../src/engine/setup/daemon-json.js';
+import { dockerEngine } from '../../src/engine/setup/docker-engine.js';
+import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
+import { projectShare } from '../../src/engine/setup/project-share.js';
+import { registryAccess } from '../../src/engine/setup/registry-access.js';
+import { stepScript, type Facts, type StepContext } from '../../src/engine/setup/step.js';
+import type { HostRecord } from '../../src/engine/state.js';
+import { makeProject, tempDir } from '../helpers/project.js';
+
+const GIB = 1024 ** 3;
+const host: HostRecord = {
+  name: 'vagrant1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {}, createdAt: '', updatedAt: '',
+};
+function context(projectEnv = 'VARLIBDOCKER_GB=3\n'): StepContext {
+  const config = loadConfig(makeProject({ 'project.env': projectEnv }), {});
+  return { host, config, settings: config.hosts.compute };
+}
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+
+const FRESH: Facts = {
+  os: 'debian', mkfs: 'yes', mount_fstype: '', mount_source: '', mount_backing: '', fs_bytes: '', file_bytes: '',
+  dir: 'absent', free_bytes: String(50 * GIB), fstab_ours: '0', fstab_others: '0', dropin: 'differs',
+};
+const DONE: Facts = {
+  ...FRESH, mount_fstype: 'btrfs', mount_source: '/dev/loop0', mount_backing: '/var/lib/docker.btrfs',
+  fs_bytes: String(3 * GIB), file_bytes: String(3 * GIB), dir: 'mounted', fstab_ours: '1', dropin: 'ok',
+};
+
+describe('docker-storage plan', () => {
+  it('creates, mounts and persists a volume on a fresh host', () => {
+    const plan = dockerStorage.plan(FRESH, context());
+    expect(plan).toEqual({
+      kind: 'change',
+      changes: ['create a 3 GiB btrfs volume in /var/lib/docker.btrfs', 'mount it at /var/lib/docker', 'mount it at every boot (/etc/fstab)', 'start Docker only once the volume is mounted'],
+      apply: { DO_CREATE: '1', DO_MOUNT: '1', DO_FSTAB: '1', DO_DROPIN: '1' },
+    });
+  });
+
+  it('changes nothing when the volume is in place', () => {
+    expect(dockerStorage.plan(DONE, context())).toEqual({ kind: 'unchanged' });
+  });
+
+  it('takes over an empty or pcc-made directory, remounts an existing volume', () => {
+    expect(dockerStorage.plan({ ...FRESH, dir: 'empty' }, context()).kind).toBe('change');
+    expect(dockerStorage.plan({ ...FRESH, dir: 'pcc', file_bytes: String(3 * GIB), fstab_ours: '1', dropin: 'ok' }, context()))
+      .toEqual({ kind: 'change', changes: ['mount it at /var/lib/docker'], apply: { DO_MOUNT: '1' } });
+  });
+
+  it('grows a larger VARLIBDOCKER_GB in place', () => {
+    expect(dockerStorage.plan(DONE, context('VARLIBDOCKER_GB=5\n'))).toEqual({ kind: 'change', changes: ['grow the volume from 3 to 5 GiB'], apply: { DO_GROW: '1' } });
+  });
+
+  it.each([
+    ['a smaller size', DONE, 'VARLIBDOCKER_GB=2\n', /VARLIBDOCKER_GB=2 is smaller than the existing 3 GiB volume: pcc does not shrink it/],
+    ['Docker data not on the volume', { ...FRESH, dir: 'data:image overlay2 ' }, 'VARLIBDOCKER_GB=3\n', /holds data that is not on pcc's volume \(image overlay2\).*never deletes Docker data/],
+    ['too little free disk', { ...FRESH, free_bytes: String(2 * GIB) }, 'VARLIBDOCKER_GB=3\n', /not enough free disk for \/var\/lib\/docker\.btrfs: it needs 3\.0 GiB, the filesystem has 2\.0 GiB free/],
+    ['too little disk to grow', { ...DONE, free_bytes: String(GIB) }, 'VARLIBDOCKER_GB=10\n', /not enough free disk/],
+    ['another filesystem mounted there', { ...FRESH, mount_fstype: 'ext4', mount_source: '/dev/vdb' }, 'VARLIBDOCKER_GB=3\n', /already a ext4 mount of \/dev\/vdb/],
+    ['a foreign fstab line', { ...FRESH, fstab_others: '1' }, 'VARLIBDOCKER_GB=3\n', /fstab already mounts something else/],
+    ['a host that is not Debian or Ubuntu', { ...FRESH, os: 'unsupported:Fedora Linux 41' }, 'VARLIBDOCKER_GB=3\n', /unsupported OS Fedora Linux 41: pcc sets up Debian and Ubuntu hosts/],
+  ])('refuses %s with a message, changing nothing', (_name, facts, env, reason) => {
+    const plan = dockerStorage.plan(facts, context(env));
+    expect(plan.kind).toBe('refuse');
+    expect(plan.kind === 'refuse' && plan.reason).toMatch(reason);
+  });
+});
+
+describe('daemon.json merge', () => {
+  it("adds pcc's keys and keeps the user's", () => {
+    const merged = mergeDaemonJson(b64({ 'log-driver': 'local', features: { buildkit: true }, 'insecure-registries': ['lab:5000'] }), {
+      storageDriver: 'btrfs',
+      insecureRegistries: ['10.128.0.1:5000'],
+    });
+    expect(JSON.parse(merged ?? '')).toEqual({
+      'log-driver': 'local',
+      features: { buildkit: true, 'containerd-snapshotter': false },
+      'insecure-registries': ['lab:5000', '10.128.0.1:5000'],
+      'storage-driver': 'btrfs',
+    });
+  });
+
+  it('returns nothing to write when the file already has everything, whatever its formatting', () => {
+    const current = Buffer.from('{"storage-driver":"btrfs","features":{"containerd-snapshotter":false},"insecure-registries":["r:5000"]}').toString('base64');
+    expect(mergeDaemonJson(current, { storageDriver: 'btrfs', insecureRegistries: ['r:5000'] })).toBeUndefined();
+    expect(mergeDaemonJson('absent', {})).toBeUndefined();
+  });
+
+  it('refuses a file that is not a JSON object instead of overwriting it', () => {
+    expect(() => mergeDaemonJson(Buffer.from('{"a": ').toString('base64'), { storageDriver: 'btrfs' })).toThrow(/daemon\.json is not valid JSON/);
+    expect(() => mergeDaemonJson(Buffer.from('[1]').toString('base64'), { storageDriver: 'btrfs' })).toThrow(/not a JSON object/);
+  });
+
+  it('docker-engine plans the merge and a restart only when the file changes', () => {
+    const facts = { os: 'ubuntu', installed: 'yes', enabled: 'enabled', active: 'active', driver: 'btrfs' };
+    const merged = dockerEngine.plan({ ...facts, daemon_json: b64({ debug: true }) }, context());
+    expect(merged.kind === 'change' && merged.apply.DO_RESTART).toBe('1');
+    const current = mergeDaemonJson(b64({ debug: true }), { storageDriver: 'btrfs', insecureRegistries: ['10.128.0.1:5000'] }) ?? '';
+    expect(dockerEngine.plan({ ...facts, daemon_json: Buffer.from(current).toString('base64') }, context())).toEqual({ kind: 'unchanged' });
+  });
+});
+
+describe('registry-access and project-share plans', () => {
+  it('writes REGISTRY_HOST when either file differs', () => {
+    expect(registryAccess.plan({ os: 'debian', profile: 'ok', environment: 'ok' }, context())).toEqual({ kind: 'unchanged' });
+    expect(registryAccess.plan({ os: 'debian', profile: 'differs', environment: 'ok' }, context()).kind).toBe('change');
+  });
+
+  it('fails clearly on a kernel without an NFS client — never a silent skip', () => {
+    const plan = projectShare.plan({ os: 'debian', kernel_nfs: 'no', client: 'yes', units: 'ok', automount: 'active', enabled: 'enabled' }, context());
+    expect(plan).toEqual({ kind: 'refuse', reason: expect.stringMatching(/kernel has no NFS client.*\/project cannot be mounted/) });
+  });
+
+  it('mounts with the default NFSv4.2 hard options unless NFS_OPTS says otherwise', () => {
+    const plan = projectShare.plan({ os: 'debian', kernel_nfs: 'yes', client: 'no', units: 'differs', automount: 'inactive', enabled: 'no' }, context());
+    expect(plan.kind === 'change' && plan.changes.join('\n')).toContain('10.128.0.1:/project at /project (vers=4.2,hard,timeo=600,retrans=2,noatime)');
+  });
+});
+
+describe('CUDA', () => {
+  /** A sysfs tree with the given PCI devices (address → [vendor, class]). */
+  function sysfs(devices: Record<string, [string, string]>): string {
+    const root = tempDir('pcc-sysfs-');
+    mkdirSync(path.join(root, 'bus', 'pci', 'devices'), { recursive: true });
+    for (const [address, [vendor, klass]] of Object.entries(devices)) {
+      const dir = path.join(root, 'bus', 'pci', 'devices', address);
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, 'vendor'), `${vendor}\n`);
+      writeFileSync(path.join(dir, 'class'), `${klass}\n`);
+    }
+    return root;
+  }
+
+  /** Runs the step's own detection function with bash, as it runs on a host. */
+  async function detect(root: string): Promise<string> {
+    const { stdout } = await execa('bash', ['-c', `${stepScript([cuda], [])}\ncuda_detect_gpus "$1"`, 'detect', root]);
+    return stdout.trim();
+  }
+
+  it('finds NVIDIA display and 3D controllers in sysfs, and nothing else', async () => {
+    const withGpu = sysfs({
+      '0000:00:02.0': ['0x8086', '0x030000'],
+      '0000:3b:00.0': ['0x10de', '0x030200'],
+      '0000:3b:00.1': ['0x10de', '0x040300'],
+      '0000:5e:00.0': ['0x10de', '0x030000'],
+    });
+    expect(await detect(withGpu)).toBe('0000:3b:00.0\n0000:5e:00.0');
+    expect(await detect(sysfs({ '0000:00:02.0': ['0x8086', '0x030000'], '0000:00:03.0': ['0x1af4', '0x020000'] }))).toBe('');
+  });
+
+  it('plans the driver, toolkit, runtime and nvidia_uvm on a GPU host, nothing on a host without one', () => {
+    const missing = { os: 'ubuntu', gpus: '0000:3b:00.0', driver: 'missing', toolkit: 'missing', uvm: 'missing', daemon_json: 'absent' };
+    const plan = cuda.plan(missing, context());
+    expect(plan).toEqual({
+      kind: 'change',
+      changes: ['1 NVIDIA GPU (0000:3b:00.0):', 'install the NVIDIA driver', 'install the NVIDIA Container Toolkit', 'add the nvidia runtime to /etc/docker/daemon.json', 'load the nvidia_uvm module'],
+      apply: { DO_DRIVER: '1', DO_TOOLKIT: '1', DO_UVM: '1', DAEMON_JSON_B64: expect.any(String) },
+    });
+    const daemon = JSON.parse(Buffer.from(plan.kind === 'change' ? plan.apply.DAEMON_JSON_B64 ?? '' : '', 'base64').toString());
+    expect(daemon.runtimes.nvidia).toEqual({ path: 'nvidia-container-runtime', args: [] });
+
+    const ready = { ...missing, driver: 'ok', toolkit: 'ok', uvm: 'loaded', daemon_json: b64({ runtimes: { nvidia: { path: 'nvidia-container-runtime', args: [] } } }) };
+    expect(cuda.plan(ready, context())).toEqual({ kind: 'unchanged', note: '1 NVIDIA GPU (0000:3b:00.0)' });
+    expect(cuda.plan({ os: 'debian', gpus: '' }, context())).toEqual({ kind: 'unchanged', note: 'no GPU' });
+  });
+});
