@@ -97,7 +97,7 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
   const target = sshTarget(host);
   let facts: Record<string, Facts> | undefined;
   let failed = false;
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     const started = Date.now();
     if (failed) {
       report(step, 'skipped', started, [], 'an earlier step failed');
@@ -105,8 +105,8 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
     }
     engine.events.emit({ type: 'setup', host: host.name, step: step.id, phase: 'started' });
     try {
-      // One round trip reads every step's facts; after a step changes the host, the next re-reads its own.
-      facts ??= await inspect(engine, target, steps, context);
+      // One round trip reads every step's facts; after a step changed the host, the rest are read again.
+      facts ??= await inspect(engine, target, steps.slice(index), context);
       const plan = step.plan(facts[step.id] ?? {}, context);
       if (plan.kind === 'unchanged') {
         report(step, 'unchanged', started, [], plan.note);
