@@ -37,7 +37,7 @@ describe('docker-storage plan', () => {
     const plan = dockerStorage.plan(FRESH, context());
     expect(plan).toEqual({
       kind: 'change',
-      changes: ['create a 3 GiB btrfs volume in /var/lib/docker.btrfs', 'mount it at /var/lib/docker', 'mount it at every boot (/etc/fstab)', 'start Docker only once the volume is mounted'],
+      changes: ['create a 3 GiB btrfs volume in /var/lib/docker.btrfs', 'mount it at /var/lib/docker', 'mount it at every boot (/etc/fstab)', 'start docker.service only once the volume is mounted'],
       apply: { DO_CREATE: '1', DO_MOUNT: '1', DO_FSTAB: '1', DO_DROPIN: '1' },
     });
   });
@@ -58,11 +58,12 @@ describe('docker-storage plan', () => {
 
   it.each([
     ['a smaller size', DONE, 'VARLIBDOCKER_GB=2\n', /VARLIBDOCKER_GB=2 is smaller than the existing 3 GiB volume: pcc does not shrink it/],
-    ['Docker data not on the volume', { ...FRESH, dir: 'data:image overlay2 ' }, 'VARLIBDOCKER_GB=3\n', /holds data that is not on pcc's volume \(image overlay2\).*never deletes Docker data/],
+    ['Docker data not on the volume', { ...FRESH, dir: 'data:image overlay2 ' }, 'VARLIBDOCKER_GB=3\n', /holds data that is not on pcc's volume \(image overlay2\).*never deletes that data/],
     ['too little free disk', { ...FRESH, free_bytes: String(2 * GIB) }, 'VARLIBDOCKER_GB=3\n', /not enough free disk for \/var\/lib\/docker\.btrfs: it needs 3\.0 GiB, the filesystem has 2\.0 GiB free/],
     ['too little disk to grow', { ...DONE, free_bytes: String(GIB) }, 'VARLIBDOCKER_GB=10\n', /not enough free disk/],
     ['another filesystem mounted there', { ...FRESH, mount_fstype: 'ext4', mount_source: '/dev/vdb' }, 'VARLIBDOCKER_GB=3\n', /already a ext4 mount of \/dev\/vdb/],
     ['a foreign fstab line', { ...FRESH, fstab_others: '1' }, 'VARLIBDOCKER_GB=3\n', /fstab already mounts something else/],
+    ['a smaller size for an unmounted volume', { ...FRESH, dir: 'pcc', file_bytes: String(4 * GIB) }, 'VARLIBDOCKER_GB=3\n', /VARLIBDOCKER_GB=3 is smaller than the existing 4 GiB volume/],
     ['a host that is not Debian or Ubuntu', { ...FRESH, os: 'unsupported:Fedora Linux 41' }, 'VARLIBDOCKER_GB=3\n', /unsupported OS Fedora Linux 41: pcc sets up Debian and Ubuntu hosts/],
   ])('refuses %s with a message, changing nothing', (_name, facts, env, reason) => {
     const plan = dockerStorage.plan(facts, context(env));

@@ -4,14 +4,14 @@ import { PccError } from '../errors.js';
 import type { SetupPhase } from '../events.js';
 import { selectHosts } from '../inventory.js';
 import { reconcile, sshTarget, writeSshConfig } from '../lifecycle.js';
-import { shellQuote, type SshTarget } from '../ssh/pool.js';
+import type { SshTarget } from '../ssh/pool.js';
 import type { HostRecord } from '../state.js';
 import { cuda, detectedGpus } from './cuda.js';
 import { dockerEngine } from './docker-engine.js';
 import { dockerStorage } from './docker-storage.js';
 import { projectShare } from './project-share.js';
 import { registryAccess } from './registry-access.js';
-import { functionPrefix, parseFacts, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
+import { parseFacts, stepCall, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
 
 /**
  * The same setup on every host, in this order. The share comes last: it needs the controller, and a
@@ -131,8 +131,8 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
 }
 
 async function inspect(engine: Engine, target: SshTarget, steps: SetupStep[], context: StepContext): Promise<Record<string, Facts>> {
-  const calls = steps.map((step) => `echo '::step ${step.id}'; ${functionPrefix(step)}_inspect`);
-  const result = await engine.ssh.exec(target, withInputs(steps, context, 'bash -s'), {
+  const calls = steps.map((step) => `echo '::step ${step.id}'; ${stepCall(step, 'inspect', step.inputs(context))}`);
+  const result = await engine.ssh.exec(target, 'bash -s', {
     sudo: true,
     quiet: true,
     stdin: stepScript(steps, calls),
@@ -147,21 +147,14 @@ async function inspect(engine: Engine, target: SshTarget, steps: SetupStep[], co
 }
 
 async function apply(engine: Engine, target: SshTarget, step: SetupStep, context: StepContext, flags: Record<string, string>): Promise<void> {
-  const result = await engine.ssh.exec(target, withInputs([step], context, 'bash -s', flags), {
+  const result = await engine.ssh.exec(target, 'bash -s', {
     sudo: true,
-    stdin: stepScript([step], [`${functionPrefix(step)}_apply`]),
+    stdin: stepScript([step], [stepCall(step, 'apply', { ...step.inputs(context), ...flags })]),
   });
   if (result.code !== 0) {
     const reason = /^pcc-fail: (.*)$/m.exec(result.stderr)?.[1];
     throw new PccError(reason ?? `failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}`);
   }
-}
-
-/** `env K=V ... COMMAND` with every step's inputs and the plan's flags, each value quoted. */
-function withInputs(steps: SetupStep[], context: StepContext, command: string, flags: Record<string, string> = {}): string {
-  const inputs = Object.assign({}, ...steps.map((step) => step.inputs(context)), flags) as Record<string, string>;
-  const assignments = Object.entries(inputs).map(([key, value]) => `${key}=${shellQuote(value)}`);
-  return ['env', ...assignments, command].join(' ');
 }
 
 /** The host's compute-type group follows GPU detection. */

@@ -1,4 +1,5 @@
 import { readAsset } from '../assets.js';
+import { shellQuote } from '../ssh/pool.js';
 import type { HostSettings } from '../config/load.js';
 import type { Config } from '../config/load.js';
 import type { HostRecord } from '../state.js';
@@ -24,26 +25,35 @@ export type StepPlan =
   | { kind: 'refuse'; reason: string };
 
 /**
- * One setup step. Its shell lives in `src/engine/setup/<id>.sh` with two functions, `<fn>_inspect`
- * (reads the host, prints facts, changes nothing) and `<fn>_apply` (does what the plan says, then
- * verifies, exiting non-zero with `pcc-fail: reason` if the result is wrong). `plan` is pure.
+ * One setup step. Its shell lives in `src/engine/setup/<script>.sh` with two functions,
+ * `<script>_inspect` (reads the host, prints facts, changes nothing) and `<script>_apply` (does what
+ * the plan says, then verifies, exiting non-zero with `pcc-fail: reason` if the result is wrong).
+ * Several steps may share a script with different inputs. `plan` is pure.
  */
 export interface SetupStep {
   id: string;
   title: string;
-  /** Environment both shell functions read (settings, paths). */
+  /** The shell file's base name; default: the id. */
+  script?: string;
+  /** Variables both shell functions read (settings, paths), set for that one call. */
   inputs(context: StepContext): Record<string, string>;
   plan(facts: Facts, context: StepContext): StepPlan;
 }
 
-/** The shell function prefix of a step: its id with dashes as underscores. */
-export function functionPrefix(step: SetupStep): string {
-  return step.id.replaceAll('-', '_');
+function scriptName(step: SetupStep): string {
+  return step.script ?? step.id;
 }
 
-/** The script sent to the host for a step: shared helpers, the step's file, then the given calls. */
+/** A call of one of a step's shell functions with its inputs (and apply flags) set for that call. */
+export function stepCall(step: SetupStep, fn: 'inspect' | 'apply', variables: Record<string, string>): string {
+  const assignments = Object.entries(variables).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  return [...assignments, `${scriptName(step).replaceAll('-', '_')}_${fn}`].join(' ');
+}
+
+/** The script sent to the host: shared helpers, each step's file once, then the given calls. */
 export function stepScript(steps: SetupStep[], calls: string[]): string {
-  return [readAsset('src/engine/setup/common.sh'), ...steps.map((step) => readAsset(`src/engine/setup/${step.id}.sh`)), ...calls, ''].join('\n');
+  const files = [...new Set(steps.map(scriptName))].map((name) => readAsset(`src/engine/setup/${name}.sh`));
+  return [readAsset('src/engine/setup/common.sh'), ...files, ...calls, ''].join('\n');
 }
 
 /** Parses key=value lines, keeping only the first `=` as the separator. */

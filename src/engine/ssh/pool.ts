@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Duplex, Readable } from 'node:stream';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { PccError } from '../errors.js';
 import { HostKeyMismatchError, keyFromBlob, type KnownHosts } from './known-hosts.js';
@@ -15,8 +16,8 @@ export interface SshTarget {
 export interface ExecOptions {
   /** Run as root through `sudo -n`. */
   sudo?: boolean;
-  /** Written to the command's standard input, which is then closed. */
-  stdin?: string;
+  /** Written (or piped) to the command's standard input, which is then closed. */
+  stdin?: string | Readable;
   /** Give up (and close the channel) after this long. */
   timeoutMs?: number;
   /** Keep the output out of the host's log (machine-readable output such as facts). */
@@ -96,6 +97,26 @@ export class SshPool {
     } finally {
       sftp.end();
     }
+  }
+
+  /** A stream to a Unix socket on the host (e.g. Docker's), over the host's pooled connection. */
+  async openUnixSocket(target: SshTarget, socketPath: string): Promise<Duplex> {
+    const { client } = await this.#connection(target);
+    return new Promise((resolve, reject) =>
+      client.openssh_forwardOutStreamLocal(socketPath, (error, channel) =>
+        error ? reject(new SshError(`${target.name}: cannot open ${socketPath}: ${error.message}`)) : resolve(channel),
+      ),
+    );
+  }
+
+  /** A TCP stream to host:port as seen from the host (e.g. its registry on 127.0.0.1:5000). */
+  async openTcp(target: SshTarget, host: string, port: number): Promise<Duplex> {
+    const { client } = await this.#connection(target);
+    return new Promise((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (error, channel) =>
+        error ? reject(new SshError(`${target.name}: cannot reach ${host}:${port} through SSH: ${error.message}`)) : resolve(channel),
+      ),
+    );
   }
 
   /** Closes a host's connection (after save or destroy; the next command opens a fresh one). */
@@ -228,7 +249,8 @@ function collect(
       resolve({ code, ...output });
     }
   });
-  if (options.stdin !== undefined) channel.end(options.stdin);
+  if (typeof options.stdin === 'string') channel.end(options.stdin);
+  else if (options.stdin) options.stdin.pipe(channel);
   else channel.end();
 }
 

@@ -28,8 +28,11 @@ interface MachinesSpec {
   cpus: number;
   memoryMb: number;
   docker: { image: string | undefined; createArgs: string[] };
-  machines: { name: string; role: MachineRole; computeType: ComputeType }[];
+  machines: { name: string; role: MachineRole; computeType: ComputeType; syncedFolders?: { host: string; guest: string }[] }[];
 }
+
+/** Where the controller sees the project folder (synced from the workstation). */
+export const INIT_PROJECT_DIR = '/srv/pcc/project';
 
 const STATES: Record<string, MachineState> = {
   running: 'running',
@@ -86,7 +89,9 @@ export class VagrantProvider implements Provider {
           if (!taken.has(`vagrant${index}`)) names.push(`vagrant${index}`);
         }
       }
-      const added = names.map((name) => ({ name, role, computeType: request.computeType }));
+      // The controller gets the project folder: its registry volume and the /project share live there.
+      const syncedFolders = role === 'init' ? [{ host: this.#config.root, guest: INIT_PROJECT_DIR }] : undefined;
+      const added = names.map((name) => ({ name, role, computeType: request.computeType, ...(syncedFolders ? { syncedFolders } : {}) }));
       spec.machines.push(...added);
       return added;
     });

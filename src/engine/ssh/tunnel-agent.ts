@@ -1,0 +1,23 @@
+import { Agent, type AgentOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/**
+ * An http.Agent whose connections are streams opened over pcc's pooled SSH connection, so HTTP
+ * clients (dockerode, the registry client) reach a host's services without a port of their own.
+ */
+export class TunnelAgent extends Agent {
+  readonly #open: () => Promise<Duplex>;
+
+  constructor(open: () => Promise<Duplex>, options: AgentOptions = {}) {
+    super({ keepAlive: false, ...options });
+    this.#open = open;
+  }
+
+  override createConnection(_options: unknown, callback: (error: Error | null, stream?: Duplex) => void): undefined {
+    this.#open().then(
+      (stream) => callback(null, stream),
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  }
+}
