@@ -34,6 +34,10 @@ export function describeEvent(event: EngineEvent): string | undefined {
     case 'setup':
       if (event.phase === 'started') return undefined;
       return `    ${event.host}: ${event.step} ${event.phase}${event.message ? `: ${event.message}` : ''}`;
+    case 'build':
+      return `    ${event.image}: ${event.phase}${event.message ? `: ${event.message}` : ''}${event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`}`;
+    case 'build.output':
+      return `    ${event.image}| ${event.line}`;
     case 'log':
       return `    ${event.level === 'info' ? '' : `${event.level}: `}${event.host ? `${event.host}: ` : ''}${event.message}`;
   }

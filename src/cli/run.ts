@@ -1,5 +1,6 @@
 import { describeError, PccError, UsageError } from '../engine/errors.js';
 import type { Command } from './command.js';
+import { buildCommand, initCommand, registryCommand } from './commands/controller.js';
 import { doctorCommand } from './commands/doctor.js';
 import {
   destroyCommand,
@@ -22,6 +23,9 @@ const COMMANDS: Command[] = [
   resumeCommand,
   destroyCommand,
   setupCommand,
+  initCommand,
+  buildCommand,
+  registryCommand,
   sshConfigCommand,
   logsCommand,
   forgetKeyCommand,

@@ -13,6 +13,8 @@ import { StateStore } from './state.js';
 /** The services one pcc run works with. Built once per run and passed explicitly (no globals). */
 export interface Engine {
   config: Config;
+  /** The environment pcc runs in (DOCKER_HOST of the workstation's engine, AWS settings ...). */
+  env: NodeJS.ProcessEnv;
   events: EngineEvents;
   state: StateStore;
   logs: HostLogs;
@@ -45,6 +47,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
   const providers = options.providers ?? [new VagrantProvider(config, env)];
   return {
     config,
+    env,
     events,
     state: new StateStore(config.stateDir),
     logs,

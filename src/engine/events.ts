@@ -17,10 +17,16 @@ export type EngineEvent =
    * skipped (an earlier step of that host failed). `changes` lists what it changed or would change.
    */
   | { type: 'setup'; host: string; step: string; phase: SetupPhase; changes?: string[]; message?: string }
+  /** An image build: queued, building, pushing, then done / failed / skipped (with the reason). */
+  | { type: 'build'; image: string; phase: BuildPhase; message?: string; durationMs?: number }
+  /** One line of an image's build or push output (also in `.pcc/logs/build-IMAGE.log`). */
+  | { type: 'build.output'; image: string; line: string }
   /** Something worth a person's attention that is not a host's output. */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; host?: string };
 
 export type SetupPhase = 'started' | 'changed' | 'unchanged' | 'failed' | 'planned' | 'skipped';
+
+export type BuildPhase = 'queued' | 'building' | 'pushing' | 'done' | 'failed' | 'skipped';
 
 export type EngineEventType = EngineEvent['type'];
 

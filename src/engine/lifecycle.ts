@@ -1,4 +1,4 @@
-import type { ComputeType, Machine, Provider, ProviderName, ProviderOutput } from '../providers/provider.js';
+import type { ComputeType, Machine, MachineRole, Provider, ProviderName, ProviderOutput } from '../providers/provider.js';
 import type { Engine } from './engine.js';
 import { PccError } from './errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
@@ -109,17 +109,21 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
 export interface UpOptions {
   count: number;
   computeType: ComputeType;
+  /** `init` brings up the controller (one machine named init). */
+  role?: MachineRole;
 }
 
 /** Brings up `count` new machines, waits for SSH, pins their keys and writes their ssh config entries. */
 export async function up(engine: Engine, providerName: ProviderName, options: UpOptions): Promise<HostView[]> {
   const chosen = provider(engine, providerName);
-  return task(engine, 'up', `bring up ${options.count} ${providerName} machine(s)`, async () => {
+  const title = options.role === 'init' ? 'bring up init' : `bring up ${options.count} ${providerName} machine(s)`;
+  return task(engine, 'up', title, async () => {
     await reconcile(engine);
     const machines = await chosen.up(
       {
         count: options.count,
         computeType: options.computeType,
+        ...(options.role ? { role: options.role } : {}),
         onPlanned: async (planned) => {
           // A machine pcc (re-)creates gets a fresh pin.
           for (const machine of planned) await engine.knownHosts.forget(machine.name);

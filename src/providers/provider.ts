@@ -21,6 +21,12 @@ export interface Machine {
   extras: Record<string, string>;
 }
 
+/**
+ * Where the controller `init` sees the workstation's folders (synced by the provider): the project
+ * folder, and `.pcc/registry/` that holds the registry's volume, so both live on the user's disk.
+ */
+export const INIT_FOLDERS = { project: '/srv/pcc/project', registry: '/srv/pcc/registry' } as const;
+
 /** How to reach a machine over SSH. */
 export interface SshEndpoint {
   host: string;

@@ -82,6 +82,8 @@ export DOCKER_HOST
 base=$(build_base)
 host_image=$(build_image pcc-fleet-host "$FLEET_DIR/host" "$base")
 registry_image=$(build_image pcc-fleet-registry "$FLEET_DIR/registry" "$base")
+# The example image and tests build FROM busybox:stable, which init copies from this engine offline.
+docker tag "$(build_image pcc-fleet-busybox "$FLEET_DIR/busybox" "$base")" busybox:stable
 log "ready"
 cat <<SETTINGS
 DOCKER_HOST=$DOCKER_HOST

@@ -15,6 +15,8 @@ export interface HostSettings {
   registryHost: string;
   nfsServer: string;
   nfsExport: string;
+  /** Networks the share is exported to. */
+  nfsClients: string[];
   /** Mount options for /project, with pcc's defaults when NFS_OPTS is empty. */
   nfsOpts: string;
   overlay: {
@@ -117,6 +119,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       registryHost: required('REGISTRY_HOST', role),
       nfsServer: required('NFS_SERVER', role),
       nfsExport: required('NFS_EXPORT', role),
+      nfsClients: read('NFS_CLIENTS', role) ?? [required('OVERLAY_SUBNET', role)],
       nfsOpts: required('NFS_OPTS', role) || DEFAULT_NFS_OPTS,
       overlay: {
         driver: required('OVERLAY_DRIVER', role),

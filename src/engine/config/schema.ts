@@ -176,6 +176,12 @@ export const KEYS = {
     default: '/project',
     doc: 'Path the NFS server exports the project folder as.',
   },
+  NFS_CLIENTS: {
+    file: 'hosts/global.env',
+    schema: cidrList.refine((list) => list.every((cidr) => !cidr.endsWith('/0')), 'the share is never exported to the whole world (/0): name the pcc networks'),
+    default: undefined,
+    doc: 'Comma list of CIDRs the share is exported to; unset: the overlay subnet. Never the world.',
+  },
   NFS_OPTS: {
     file: 'hosts/global.env',
     schema: z.string().regex(/^[A-Za-z0-9_=.,:/-]*$/, 'expected mount options such as vers=4.2,hard,timeo=600'),

@@ -22,7 +22,7 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
   return {
     id: options.id,
     title: options.title,
-    script: 'btrfs-volume',
+    script: 'setup/btrfs-volume',
     inputs: (context) => ({
       VOLUME_FILE: options.file(context),
       VOLUME_GB: String(context.config.varLibDocker.gb),

@@ -25,7 +25,7 @@ export type StepPlan =
   | { kind: 'refuse'; reason: string };
 
 /**
- * One setup step. Its shell lives in `src/engine/setup/<script>.sh` with two functions,
+ * One setup step. Its shell lives in `src/engine/<script>.sh` with two functions,
  * `<script>_inspect` (reads the host, prints facts, changes nothing) and `<script>_apply` (does what
  * the plan says, then verifies, exiting non-zero with `pcc-fail: reason` if the result is wrong).
  * Several steps may share a script with different inputs. `plan` is pure.
@@ -33,7 +33,7 @@ export type StepPlan =
 export interface SetupStep {
   id: string;
   title: string;
-  /** The shell file's base name; default: the id. */
+  /** The shell file, from src/engine without `.sh`; default `setup/<id>`. Its base name prefixes the functions. */
   script?: string;
   /** Variables both shell functions read (settings, paths), set for that one call. */
   inputs(context: StepContext): Record<string, string>;
@@ -41,18 +41,19 @@ export interface SetupStep {
 }
 
 function scriptName(step: SetupStep): string {
-  return step.script ?? step.id;
+  return step.script ?? `setup/${step.id}`;
 }
 
 /** A call of one of a step's shell functions with its inputs (and apply flags) set for that call. */
 export function stepCall(step: SetupStep, fn: 'inspect' | 'apply', variables: Record<string, string>): string {
   const assignments = Object.entries(variables).map(([key, value]) => `${key}=${shellQuote(value)}`);
-  return [...assignments, `${scriptName(step).replaceAll('-', '_')}_${fn}`].join(' ');
+  const base = scriptName(step).split('/').pop() ?? '';
+  return [...assignments, `${base.replaceAll('-', '_')}_${fn}`].join(' ');
 }
 
 /** The script sent to the host: shared helpers, each step's file once, then the given calls. */
 export function stepScript(steps: SetupStep[], calls: string[]): string {
-  const files = [...new Set(steps.map(scriptName))].map((name) => readAsset(`src/engine/setup/${name}.sh`));
+  const files = [...new Set(steps.map(scriptName))].map((name) => readAsset(`src/engine/${name}.sh`));
   return [readAsset('src/engine/setup/common.sh'), ...files, ...calls, ''].join('\n');
 }
 

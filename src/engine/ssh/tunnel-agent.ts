@@ -15,9 +15,21 @@ export class TunnelAgent extends Agent {
 
   override createConnection(_options: unknown, callback: (error: Error | null, stream?: Duplex) => void): undefined {
     this.#open().then(
-      (stream) => callback(null, stream),
+      (stream) => callback(null, asSocket(stream)),
       (error: Error) => callback(error),
     );
     return undefined;
   }
+}
+
+/**
+ * An SSH channel has no socket options; http calls them (request timeouts, keep-alive), so they are
+ * no-ops here. Deadlines are kept by the callers' own timers.
+ */
+function asSocket(stream: Duplex): Duplex {
+  const socketLike = stream as Duplex & Record<string, unknown>;
+  for (const method of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) {
+    if (typeof socketLike[method] !== 'function') socketLike[method] = () => stream;
+  }
+  return stream;
 }

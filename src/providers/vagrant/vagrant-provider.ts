@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import SSHConfig from 'ssh-config';
@@ -6,6 +6,7 @@ import { readAsset } from '../../engine/assets.js';
 import type { Config } from '../../engine/config/load.js';
 import { withFileLock, writeFileAtomic } from '../../engine/files.js';
 import {
+  INIT_FOLDERS,
   ProviderError,
   type ComputeType,
   type Machine,
@@ -30,9 +31,6 @@ interface MachinesSpec {
   docker: { image: string | undefined; createArgs: string[] };
   machines: { name: string; role: MachineRole; computeType: ComputeType; syncedFolders?: { host: string; guest: string }[] }[];
 }
-
-/** Where the controller sees the project folder (synced from the workstation). */
-export const INIT_PROJECT_DIR = '/srv/pcc/project';
 
 const STATES: Record<string, MachineState> = {
   running: 'running',
@@ -89,12 +87,19 @@ export class VagrantProvider implements Provider {
           if (!taken.has(`vagrant${index}`)) names.push(`vagrant${index}`);
         }
       }
-      // The controller gets the project folder: its registry volume and the /project share live there.
-      const syncedFolders = role === 'init' ? [{ host: this.#config.root, guest: INIT_PROJECT_DIR }] : undefined;
+      // The controller gets the project folder (the /project share) and the registry volume's folder.
+      const syncedFolders =
+        role === 'init'
+          ? [
+              { host: this.#config.root, guest: INIT_FOLDERS.project },
+              { host: path.join(this.#config.stateDir, 'registry'), guest: INIT_FOLDERS.registry },
+            ]
+          : undefined;
       const added = names.map((name) => ({ name, role, computeType: request.computeType, ...(syncedFolders ? { syncedFolders } : {}) }));
       spec.machines.push(...added);
       return added;
     });
+    if (role === 'init') mkdirSync(path.join(this.#config.stateDir, 'registry'), { recursive: true });
     const machines = planned.map((machine) => this.#machine(machine, 'creating'));
     await request.onPlanned?.(machines);
     if (planned.length > 0) await this.start(planned.map((machine) => machine.name), output);

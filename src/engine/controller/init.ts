@@ -1,0 +1,106 @@
+import Docker from 'dockerode';
+import { buildImages, type BuildReport } from '../builds.js';
+import { dockerFromEnv } from '../docker-client.js';
+import { ensureImage } from '../docker-images.js';
+import type { Engine } from '../engine.js';
+import { PccError } from '../errors.js';
+import { reconcile, resume, sshTarget, up } from '../lifecycle.js';
+import { RegistryClient } from '../registry.js';
+import { dockerEngine } from '../setup/docker-engine.js';
+import { dockerStorage } from '../setup/docker-storage.js';
+import { registryAccess } from '../setup/registry-access.js';
+import { setupHosts, type HostSetupResult } from '../setup/setup.js';
+import { TunnelAgent } from '../ssh/tunnel-agent.js';
+import type { HostRecord } from '../state.js';
+import { projectExport } from './project-export.js';
+import { registryService } from './registry-service.js';
+import { registryVolume } from './registry-volume.js';
+
+/** The registry as init's own engine names it. */
+export const INIT_REGISTRY = 'localhost:5000';
+
+/** The host steps init gets (no /project mount: init serves the share), then its own services. */
+export const INIT_HOST_STEPS = [dockerStorage, dockerEngine, registryAccess];
+export const INIT_SERVICE_STEPS = [registryVolume, registryService, projectExport];
+
+export interface InitReport {
+  setup: HostSetupResult[];
+  builds: BuildReport | undefined;
+  ok: boolean;
+}
+
+/**
+ * `pcc init`: brings up the controller through the local provider (or resumes it), gives it the host
+ * steps that apply, runs its registry and NFS share, then builds every image — as the original did
+ * on boot. Running it again repairs what is missing and changes nothing else.
+ */
+export async function initController(engine: Engine): Promise<InitReport> {
+  engine.events.emit({ type: 'task', task: 'init', phase: 'started', title: 'bring up init' });
+  try {
+    const host = await ensureInitRunning(engine);
+    const hostSetup = await setupHosts(engine, [host], 'set up init', { steps: INIT_HOST_STEPS });
+    let services = hostSetup;
+    let builds: BuildReport | undefined;
+    if (hostSetup.ok) {
+      const docker = initDocker(engine, host);
+      await ensureImage(docker, engine.config.registry.image, localDocker(engine), 'init');
+      services = await setupHosts(engine, [host], 'start init services', { steps: INIT_SERVICE_STEPS });
+      if (services.ok) builds = await buildImages(engine, { docker, registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY });
+    }
+    const setup = [...hostSetup.hosts, ...(services === hostSetup ? [] : services.hosts)];
+    const ok = hostSetup.ok && services.ok && (builds?.ok ?? false);
+    engine.events.emit({ type: 'task', task: 'init', phase: ok ? 'succeeded' : 'failed', title: 'bring up init' });
+    return { setup, builds, ok };
+  } catch (error) {
+    engine.events.emit({ type: 'task', task: 'init', phase: 'failed', title: 'bring up init', error: (error as Error).message });
+    throw error;
+  }
+}
+
+async function ensureInitRunning(engine: Engine): Promise<HostRecord> {
+  const existing = (await reconcile(engine)).find((host) => host.name === 'init');
+  if (!existing || existing.state === 'gone' || existing.state === 'not-created') {
+    await up(engine, 'vagrant', { count: 1, computeType: 'cpu', role: 'init' });
+  } else if (existing.state !== 'running' || !existing.ssh) {
+    await resume(engine, 'init');
+  }
+  return requireInit(engine);
+}
+
+/** init's record; an error that says to run `pcc init` when there is none running. */
+export function requireInit(engine: Engine): HostRecord {
+  const host = engine.state.read().hosts.init;
+  if (!host || host.state !== 'running') {
+    throw new PccError(`init is ${host ? host.state : 'not there'}`, { hint: 'Bring it up (or repair it) with: pcc init' });
+  }
+  return host;
+}
+
+/** init's Docker engine over its pooled SSH connection (the login user is in the docker group). */
+export function initDocker(engine: Engine, host: HostRecord): Docker {
+  const target = sshTarget(host);
+  return dockerOver(new TunnelAgent(() => engine.ssh.openUnixSocket(target, '/var/run/docker.sock')));
+}
+
+/** init's registry, reached on its loopback through SSH. */
+export function initRegistry(engine: Engine, host: HostRecord): RegistryClient {
+  const target = sshTarget(host);
+  return new RegistryClient(`init's registry (${INIT_REGISTRY})`, {
+    host: '127.0.0.1',
+    port: 5000,
+    agent: new TunnelAgent(() => engine.ssh.openTcp(target, '127.0.0.1', 5000)),
+  });
+}
+
+function localDocker(engine: Engine): Docker | undefined {
+  try {
+    return dockerFromEnv(engine.env, 60_000);
+  } catch {
+    return undefined;
+  }
+}
+
+function dockerOver(agent: TunnelAgent): Docker {
+  // docker-modem sends every request through `agent` (its type declarations leave the option out).
+  return new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
+}
