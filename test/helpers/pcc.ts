@@ -18,7 +18,7 @@ export function makeFleetProject(label: string): FleetProject {
   const name = `t${label}${Math.random().toString(36).slice(2, 7)}`;
   const root = makeProject(
     {
-      'project.env': `PROJECT_NAME=${name}\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=${fleetImage()}\nVARLIBDOCKER_GB=3\n`,
+      'project.env': `PROJECT_NAME=${name}\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=${fleetImage()}\nREGISTRY_IMAGE=${process.env.REGISTRY_IMAGE}\nVARLIBDOCKER_GB=3\n`,
     },
     name,
   );

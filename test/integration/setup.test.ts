@@ -19,7 +19,7 @@ describe('host setup on fleet machines', () => {
     (await execa('docker', ['exec', container(host), 'bash', '-c', command])).stdout.trim();
   const setProjectEnv = (gb: number) =>
     writeFileSync(path.join(project.root, 'config', 'project.env'),
-      `PROJECT_NAME=${project.name}\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=${process.env.VAGRANT_DOCKER_IMAGE}\nVARLIBDOCKER_GB=${gb}\n`);
+      `PROJECT_NAME=${project.name}\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=${process.env.VAGRANT_DOCKER_IMAGE}\nREGISTRY_IMAGE=${process.env.REGISTRY_IMAGE}\nVARLIBDOCKER_GB=${gb}\n`);
 
   async function runSetup(pattern: string, ...flags: string[]): Promise<{ code: number | undefined; summary: Summary; stderr: string }> {
     const result = await pcc(project, ['setup', pattern, '--json', ...flags]);

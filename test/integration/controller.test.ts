@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+
+interface BuildResult { image: string; outcome: string; reason?: string; durationMs: number }
+interface InitReport { ok: boolean; builds?: { results: BuildResult[]; ignored: { folder: string; reason: string }[] } }
+interface Repository { name: string; tags: { tag: string; digest?: string; size?: number }[] }
+
+const TEST_IMAGES: Record<string, string> = {
+  '010-base': 'FROM busybox:stable\nRUN echo base > /base.txt\n',
+  '020-child': 'ARG REGISTRY_HOST\nFROM ${REGISTRY_HOST}/base\nRUN cat /base.txt\nCMD ["cat", "/base.txt"]\n',
+  '030-broken': 'FROM busybox:stable\nRUN echo "boom: this step fails on purpose" >&2 && exit 3\n',
+  '040-orphan': 'FROM broken\n',
+  '050-solo': 'FROM scratch\nCOPY solo.txt /solo.txt\n',
+  abc: 'FROM scratch\n',
+  '10-': 'FROM scratch\n',
+  '007-x': '',
+};
+
+/** Plain HTTP to the registry at init's address (for pushing many small repositories quickly). */
+function http(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body ?? '')) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the controller init on the fleet', () => {
+  const project = makeFleetProject('ctl');
+  const initContainer = `pcc-${project.name}-init`;
+  const onHost = async (container: string, command: string) => (await execa('docker', ['exec', container, 'bash', '-c', command])).stdout.trim();
+  const initAddress = async () => (await execa('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', initContainer])).stdout.trim();
+  let digests: Repository[] = [];
+
+  beforeAll(() => {
+    const docker = path.join(project.root, 'docker');
+    for (const [folder, dockerfile] of Object.entries(TEST_IMAGES)) {
+      mkdirSync(path.join(docker, folder), { recursive: true });
+      if (dockerfile) writeFileSync(path.join(docker, folder, 'Dockerfile'), dockerfile);
+    }
+    writeFileSync(path.join(docker, '050-solo', 'solo.txt'), 'solo\n');
+    cpSync(path.resolve('docker/999-mybusybox'), path.join(docker, '999-mybusybox'), { recursive: true });
+    // The fleet's machines reach init on the Docker bridge (no overlay here).
+    writeFileSync(path.join(project.root, 'config', 'hosts', 'global.env'), 'NFS_CLIENTS=172.16.0.0/12\n');
+  });
+  afterAll(async () => {
+    await pcc(project, ['destroy', 'all', '--yes']);
+    await removeProjectContainers(project);
+  });
+
+  it('pcc init builds the images in order: failures show their error, dependents are skipped, malformed folders ignored', async () => {
+    const result = await pcc(project, ['init', '--json']);
+    const report = JSON.parse(result.stdout) as InitReport;
+    expect(result.exitCode, result.stderr).toBe(1);
+    const byImage = Object.fromEntries(report.builds?.results.map((r) => [r.image, r]) ?? []);
+    expect(Object.fromEntries(Object.entries(byImage).map(([name, r]) => [name, r.outcome]))).toEqual({
+      base: 'done', child: 'done', broken: 'failed', orphan: 'skipped', solo: 'done', mybusybox: 'done',
+    });
+    expect(byImage.broken?.reason).toMatch(/returned a non-zero code: 3/);
+    expect(readFileSync(path.join(project.root, '.pcc', 'logs', 'build-broken.log'), 'utf8')).toContain('boom: this step fails on purpose');
+    expect(byImage.orphan?.reason).toBe('FROM broken, which failed');
+    expect(report.builds?.ignored.map((f) => f.folder)).toEqual(['007-x', '10-', 'abc']);
+    expect(report.builds?.ignored.find((f) => f.folder === 'abc')?.reason).toMatch(/no number prefix/);
+  });
+
+  it('the registry lists exactly the images that built, with digests and sizes', async () => {
+    const result = await pcc(project, ['registry', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    digests = JSON.parse(result.stdout) as Repository[];
+    expect(digests.map((r) => r.name).sort()).toEqual(['base', 'child', 'mybusybox', 'solo']);
+    for (const repository of digests) {
+      expect(repository.tags.map((t) => t.tag)).toContain('latest');
+      expect(repository.tags.some((t) => t.tag.startsWith('src-'))).toBe(true);
+      expect(repository.tags[0]?.digest).toMatch(/^sha256:/);
+      expect(repository.tags[0]?.size).toBeGreaterThan(0);
+    }
+  });
+
+  it('pcc build again skips every unchanged image in under a second of build time', async () => {
+    const result = await pcc(project, ['build', '--json']);
+    const report = JSON.parse(result.stdout) as { results: BuildResult[] };
+    const unchanged = report.results.filter((r) => r.reason === 'unchanged');
+    expect(unchanged.map((r) => r.image).sort()).toEqual(['base', 'child', 'mybusybox', 'solo']);
+    expect(unchanged.reduce((sum, r) => sum + r.durationMs, 0)).toBeLessThan(1000);
+  });
+
+  it('a compute host set up by pcc pulls $REGISTRY_HOST/child and runs it', async () => {
+    const address = await initAddress();
+    writeFileSync(path.join(project.root, 'config', 'hosts', 'compute.env'), `REGISTRY_HOST=${address}:5000\n`);
+    expect((await pcc(project, ['up', 'vagrant', '--count', '1'])).exitCode).toBe(0);
+    const setup = await pcc(project, ['setup', 'vagrant1', '--json']);
+    const steps = (JSON.parse(setup.stdout) as { hosts: { steps: { step: string; outcome: string }[] }[] }).hosts[0]?.steps ?? [];
+    expect(steps.filter((s) => s.step !== 'project-share').every((s) => s.outcome === 'changed' || s.outcome === 'unchanged')).toBe(true);
+    const ran = await execa('ssh', ['-F', path.join(project.home, '.ssh', 'config'), '-o', 'BatchMode=yes', 'vagrant1',
+      'bash -lc \'docker pull -q $REGISTRY_HOST/child >/dev/null && docker run --rm $REGISTRY_HOST/child\''], { reject: false, stdin: 'ignore' });
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout.trim()).toBe('base');
+  });
+
+  it('serves the project folder over NFS both ways, with pcc state hidden', async () => {
+    const address = await initAddress();
+    const compute = `pcc-${project.name}-vagrant1`;
+    writeFileSync(path.join(project.root, 'from-laptop.txt'), 'written on the workstation\n');
+    expect(await onHost(compute, `nfs-cat 'nfs://${address}/project/from-laptop.txt?version=4'`)).toBe('written on the workstation');
+    await onHost(compute, `echo written on a host > /tmp/w.txt && nfs-cp /tmp/w.txt 'nfs://${address}/project/from-host.txt?version=4'`);
+    expect(readFileSync(path.join(project.root, 'from-host.txt'), 'utf8')).toBe('written on a host\n');
+    const state = await execa('docker', ['exec', compute, 'nfs-ls', `nfs://${address}/project/.pcc?version=4`], { reject: false });
+    expect(state.stdout).not.toMatch(/state\.json|known_hosts|vagrant/);
+  });
+
+  it('lists a catalog of more than a page (150 more repositories) whole', async () => {
+    const base = `http://${await initAddress()}:5000`;
+    const config = '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}';
+    const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest },
+      layers: [],
+    });
+    const names = Array.from({ length: 150 }, (_, i) => `pages/r${String(i).padStart(3, '0')}`);
+    for (const name of names) {
+      const upload = await http('POST', `${base}/v2/${name}/blobs/uploads/`);
+      expect(upload.status).toBe(202);
+      const location = new URL(upload.location ?? '', base);
+      location.searchParams.set('digest', digest);
+      expect((await http('PUT', location.toString(), config, { 'Content-Type': 'application/octet-stream' })).status).toBe(201);
+      expect((await http('PUT', `${base}/v2/${name}/manifests/latest`, manifest, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' })).status).toBe(201);
+    }
+    const result = await pcc(project, ['registry', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const listed = (JSON.parse(result.stdout) as Repository[]).map((r) => r.name);
+    expect(listed).toHaveLength(154);
+    expect(listed).toEqual(expect.arrayContaining([...names, 'base', 'child', 'mybusybox', 'solo']));
+  });
+
+  it('destroying and re-creating init loses no image', async () => {
+    const destroyed = await pcc(project, ['destroy', 'init', '--yes']);
+    expect(destroyed.exitCode, destroyed.stderr).toBe(0);
+    expect(existsSync(path.join(project.root, '.pcc', 'registry', 'registry.btrfs'))).toBe(true);
+    const again = JSON.parse((await pcc(project, ['init', '--json'])).stdout) as InitReport;
+    const unchanged = again.builds?.results.filter((r) => r.reason === 'unchanged').map((r) => r.image).sort();
+    expect(unchanged).toEqual(['base', 'child', 'mybusybox', 'solo']);
+    const after = JSON.parse((await pcc(project, ['registry', '--json'])).stdout) as Repository[];
+    for (const repository of digests) {
+      expect(after.find((r) => r.name === repository.name)?.tags.find((t) => t.tag === 'latest')?.digest)
+        .toBe(repository.tags.find((t) => t.tag === 'latest')?.digest);
+    }
+    expect(await onHost(initContainer, 'docker pull -q localhost:5000/child && docker run --rm localhost:5000/child')).toMatch(/base$/);
+  });
+});
