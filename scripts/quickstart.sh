@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pcc's main job on this machine, from a fresh clone: installs what pcc needs, builds it, puts `pcc` on
-# the PATH and runs it on the bundled example project (this repository: config/ and docker/).
+# the PATH and runs it on the bundled example project (this repository: config/ and docker/): the
+# controller init comes up with its registry, and the example image is built, pushed and listed.
 # Where VirtualBox is absent, local machines use Vagrant's docker backend on the local fleet.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,3 +18,10 @@ say "linking the pcc command (npm link)"
 npm link --no-audit --no-fund --loglevel=error >&2
 say "pcc doctor"
 pcc doctor
+say "pcc init: the controller with its registry and /project share; builds docker/999-mybusybox"
+pcc init
+say "pcc registry"
+pcc registry
+cat >&2 <<'NEXT'
+==> Done. Next: pcc up vagrant (a compute machine), pcc setup vagrant1, pcc status — see README.md.
+NEXT
