@@ -51,6 +51,9 @@ export interface Config {
     accessKeyId: string | undefined;
     secretAccessKey: Secret | undefined;
     instanceTypes: { cpu: string; gpu: string };
+    /** AMI overrides per compute type. */
+    images: { cpu: string | undefined; gpu: string | undefined };
+    sshUser: string;
     sshCidrs: string[];
   };
   hosts: Record<HostRole, HostSettings>;
@@ -175,6 +178,8 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       accessKeyId,
       secretAccessKey: secretAccessKey === undefined ? undefined : new Secret(secretAccessKey),
       instanceTypes: { cpu: required('EC2_INSTANCE_TYPE_CPU'), gpu: required('EC2_INSTANCE_TYPE_GPU') },
+      images: { cpu: read('EC2_AMI_CPU'), gpu: read('EC2_AMI_GPU') },
+      sshUser: required('EC2_SSH_USER'),
       sshCidrs: required('EC2_SSH_CIDRS'),
     },
     hosts,

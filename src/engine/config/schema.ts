@@ -150,6 +150,24 @@ export const KEYS = {
     default: 'g5.xlarge',
     doc: 'Instance type of `pcc up ec2 --type gpu`.',
   },
+  EC2_AMI_CPU: {
+    file: 'project.env',
+    schema: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id, e.g. ami-0abcdef1234567890'),
+    default: undefined,
+    doc: 'AMI of cpu machines; unset: the newest Ubuntu 24.04 LTS image from Canonical.',
+  },
+  EC2_AMI_GPU: {
+    file: 'project.env',
+    schema: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id, e.g. ami-0abcdef1234567890'),
+    default: undefined,
+    doc: "AMI of gpu machines; unset: the newest AWS Deep Learning Base (NVIDIA driver) Ubuntu image.",
+  },
+  EC2_SSH_USER: {
+    file: 'project.env',
+    schema: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a user name'),
+    default: 'ubuntu',
+    doc: 'Login user of the EC2 images.',
+  },
   EC2_SSH_CIDRS: {
     file: 'project.env',
     schema: cidrList,
