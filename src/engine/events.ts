@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MachineState, ProviderName } from '../providers/provider.js';
+import type { PeerStatus } from './overlay/peer-status.js';
 
 /**
  * Everything the engine reports while it works. The terminal UI and the headless CLI both consume
@@ -21,6 +22,8 @@ export type EngineEvent =
   | { type: 'build'; image: string; phase: BuildPhase; message?: string; durationMs?: number }
   /** One line of an image's build or push output (also in `.pcc/logs/build-IMAGE.log`). */
   | { type: 'build.output'; image: string; line: string }
+  /** The overlay's peers as last read from the hosts (the whole list each time). */
+  | { type: 'peers'; peers: PeerStatus[] }
   /** Something worth a person's attention that is not a host's output. */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; host?: string };
 
