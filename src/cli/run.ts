@@ -12,6 +12,7 @@ import {
   statusCommand,
   upCommand,
 } from './commands/hosts.js';
+import { peersCommand } from './commands/peers.js';
 import { setupCommand } from './commands/setup.js';
 import { print, type CliIo } from './io.js';
 import { pccVersion } from './version.js';
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   initCommand,
   buildCommand,
   registryCommand,
+  peersCommand,
   sshConfigCommand,
   logsCommand,
   forgetKeyCommand,

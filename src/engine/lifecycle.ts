@@ -2,6 +2,7 @@ import type { ComputeType, Machine, MachineRole, Provider, ProviderName, Provide
 import type { Engine } from './engine.js';
 import { PccError } from './errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
+import { endpointOf, syncOverlay } from './overlay/overlay.js';
 import type { SshTarget } from './ssh/pool.js';
 import type { HostRecord } from './state.js';
 
@@ -173,6 +174,7 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
       results.push(...(await Promise.all(hosts.map((host) => connect(engine, chosen, host.name)))));
     }
     await writeSshConfig(engine);
+    await rejoinOverlay(engine, results);
     return results.map(viewOf);
   });
 }
@@ -193,8 +195,27 @@ export async function destroy(engine: Engine, pattern: string): Promise<string[]
     });
     for (const host of selected) engine.events.emit({ type: 'host.state', host: host.name, provider: host.provider, state: 'gone' });
     await writeSshConfig(engine);
+    // The others drop the destroyed hosts from their peers, live.
+    if (selected.some((host) => host.overlay)) await syncOverlay(engine);
     return names;
   });
+}
+
+/**
+ * Resumed overlay members may come back at another address: record it, then bring every member's
+ * peers up to date (the resumed ones kept theirs on disk and may have missed joins and leaves).
+ */
+async function rejoinOverlay(engine: Engine, resumed: HostRecord[]): Promise<void> {
+  const members = resumed.filter((host) => host.overlay?.peerId);
+  if (members.length === 0) return;
+  await engine.state.update((state) => {
+    for (const { name } of members) {
+      const record = state.hosts[name];
+      const endpoint = record ? endpointOf(record, {}) : undefined;
+      if (record?.overlay && endpoint) record.overlay.endpoint = endpoint;
+    }
+  });
+  await syncOverlay(engine);
 }
 
 /** The SSH target of a host pcc can reach. */

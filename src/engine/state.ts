@@ -16,6 +16,8 @@ const hostSchema = z.object({
   ssh: z
     .object({ host: z.string(), port: z.number(), user: z.string(), identityFile: z.string() })
     .optional(),
+  /** The host's place on the overlay: its fixed index and, once joined, its driver identity and endpoint. */
+  overlay: z.object({ index: z.number().int().positive(), peerId: z.string().optional(), endpoint: z.string().optional() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -19,7 +19,7 @@ const host: HostRecord = {
 };
 function context(projectEnv = 'VARLIBDOCKER_GB=3\n'): StepContext {
   const config = loadConfig(makeProject({ 'project.env': projectEnv }), {});
-  return { host, config, settings: config.hosts.compute };
+  return { host, config, settings: config.hosts.compute, members: () => [] };
 }
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 

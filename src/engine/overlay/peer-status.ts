@@ -10,8 +10,9 @@ export interface PeerStatus {
   endpoint: string | undefined;
   /** Seconds since the latest handshake as seen from the host that reported it; undefined: never. */
   handshakeAgeS: number | undefined;
-  rxBytes: number;
-  txBytes: number;
+  /** Bytes the other hosts received from it and sent to it; undefined where the driver does not count. */
+  rxBytes: number | undefined;
+  txBytes: number | undefined;
   /** up: handshake within 3 minutes; stale: an older one; down: none, or the host is unreachable. */
   state: PeerState;
 }

@@ -1,3 +1,4 @@
+import { writeSshConfig } from '../lifecycle.js';
 import { mergeDaemonJson } from './daemon-json.js';
 import type { Facts, SetupStep, StepPlan } from './step.js';
 import { unsupportedOs } from './step.js';
@@ -38,5 +39,16 @@ export const cuda: SetupStep = {
     }
     const found = `${gpus.length} NVIDIA GPU${gpus.length > 1 ? 's' : ''} (${gpus.join(', ')})`;
     return changes.length === 0 ? { kind: 'unchanged', note: found } : { kind: 'change', changes: [`${found}:`, ...changes], apply };
+  },
+  /** The host's compute-type group follows GPU detection (and renames its SSH aliases). */
+  async settled(engine, host, facts) {
+    const computeType = detectedGpus(facts).length > 0 ? 'gpu' : 'cpu';
+    const changed = await engine.state.update((state) => {
+      const record = state.hosts[host.name];
+      if (!record || record.computeType === computeType) return false;
+      record.computeType = computeType;
+      return true;
+    });
+    if (changed) await writeSshConfig(engine);
   },
 };

@@ -1,12 +1,14 @@
 import PQueue from 'p-queue';
+import type { Config } from '../config/load.js';
 import type { Engine } from '../engine.js';
 import { PccError } from '../errors.js';
 import type { SetupPhase } from '../events.js';
 import { selectHosts } from '../inventory.js';
-import { reconcile, sshTarget, writeSshConfig } from '../lifecycle.js';
+import { reconcile, sshTarget } from '../lifecycle.js';
+import { overlayDriver, overlayMembers } from '../overlay/overlay.js';
 import type { SshTarget } from '../ssh/pool.js';
 import type { HostRecord } from '../state.js';
-import { cuda, detectedGpus } from './cuda.js';
+import { cuda } from './cuda.js';
 import { dockerEngine } from './docker-engine.js';
 import { dockerStorage } from './docker-storage.js';
 import { projectShare } from './project-share.js';
@@ -14,10 +16,13 @@ import { registryAccess } from './registry-access.js';
 import { parseFacts, stepCall, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
 
 /**
- * The same setup on every host, in this order. The share comes last: it needs the controller, and a
- * host that cannot mount it still gets everything else.
+ * The same setup on every host, in this order. The overlay needs Docker (its containers' network);
+ * the share comes last: it needs the controller over the overlay, and a host that cannot mount it
+ * still gets everything else.
  */
-export const SETUP_STEPS: SetupStep[] = [dockerStorage, dockerEngine, registryAccess, cuda, projectShare];
+export function hostSteps(config: Config): SetupStep[] {
+  return [dockerStorage, dockerEngine, overlayDriver(config).step, registryAccess, cuda, projectShare];
+}
 
 export type StepOutcome = Exclude<SetupPhase, 'started'>;
 
@@ -56,9 +61,12 @@ export async function setup(engine: Engine, pattern: string, options: SetupOptio
 /** Sets up these hosts concurrently (bounded); one host failing never stops another. */
 export async function setupHosts(engine: Engine, hosts: HostRecord[], title: string, options: SetupOptions = {}): Promise<SetupSummary> {
   engine.events.emit({ type: 'task', task: 'setup', phase: 'started', title });
+  const steps = options.steps ?? hostSteps(engine.config);
+  if (!options.dryRun) for (const step of steps) await step.prepare?.(engine, hosts);
+  const current = engine.state.read().hosts;
   const queue = new PQueue({ concurrency: options.concurrency ?? 8 });
   const results = await Promise.all(
-    hosts.map((host) => queue.add(() => setupHost(engine, host, options))),
+    hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, steps, options))),
   );
   const summary = { ok: results.every((result) => result.ok), hosts: results };
   engine.events.emit({
@@ -78,8 +86,7 @@ export function failureLines(summary: SetupSummary): string[] {
   );
 }
 
-async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions): Promise<HostSetupResult> {
-  const steps = options.steps ?? SETUP_STEPS;
+async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], options: SetupOptions): Promise<HostSetupResult> {
   const results: StepResult[] = [];
   const report = (step: SetupStep, outcome: StepOutcome, started: number, changes: string[] = [], message?: string) => {
     results.push({ step: step.id, outcome, changes, ...(message ? { message } : {}), durationMs: Date.now() - started });
@@ -93,7 +100,7 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
     return { host: host.name, ok: false, steps: results };
   }
 
-  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role] };
+  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role], members: () => overlayMembers(engine) };
   const target = sshTarget(host);
   let facts: Record<string, Facts> | undefined;
   let failed = false;
@@ -109,8 +116,8 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
       facts ??= await inspect(engine, target, steps.slice(index), context);
       const plan = step.plan(facts[step.id] ?? {}, context);
       if (plan.kind === 'unchanged') {
+        await step.settled?.(engine, host, facts[step.id] ?? {});
         report(step, 'unchanged', started, [], plan.note);
-        if (step === cuda) await recordComputeType(engine, host.name, facts[step.id] ?? {});
       } else if (plan.kind === 'refuse') {
         failed = true;
         report(step, 'failed', started, [], plan.reason);
@@ -118,9 +125,12 @@ async function setupHost(engine: Engine, host: HostRecord, options: SetupOptions
         report(step, 'planned', started, plan.changes);
       } else {
         await apply(engine, target, step, context, plan.apply);
-        report(step, 'changed', started, plan.changes);
-        if (step === cuda) await recordComputeType(engine, host.name, facts[step.id] ?? {});
         facts = undefined;
+        if (step.settled) {
+          facts = await inspect(engine, target, steps.slice(index), context);
+          await step.settled(engine, host, facts[step.id] ?? {});
+        }
+        report(step, 'changed', started, plan.changes);
       }
     } catch (error) {
       failed = true;
@@ -155,18 +165,6 @@ async function apply(engine: Engine, target: SshTarget, step: SetupStep, context
     const reason = /^pcc-fail: (.*)$/m.exec(result.stderr)?.[1];
     throw new PccError(reason ?? `failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}`);
   }
-}
-
-/** The host's compute-type group follows GPU detection. */
-async function recordComputeType(engine: Engine, name: string, facts: Facts): Promise<void> {
-  const computeType = detectedGpus(facts).length > 0 ? 'gpu' : 'cpu';
-  const changed = await engine.state.update((state) => {
-    const record = state.hosts[name];
-    if (!record || record.computeType === computeType) return false;
-    record.computeType = computeType;
-    return true;
-  });
-  if (changed) await writeSshConfig(engine);
 }
 
 function lastLines(text: string): string {

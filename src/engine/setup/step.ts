@@ -1,7 +1,8 @@
 import { readAsset } from '../assets.js';
 import { shellQuote } from '../ssh/pool.js';
-import type { HostSettings } from '../config/load.js';
-import type { Config } from '../config/load.js';
+import type { Config, HostSettings } from '../config/load.js';
+import type { Engine } from '../engine.js';
+import type { OverlayMember } from '../overlay/overlay.js';
 import type { HostRecord } from '../state.js';
 
 /** What a step's `inspect` function reported: key=value facts. */
@@ -13,6 +14,8 @@ export interface StepContext {
   config: Config;
   /** What this host's role is told (global.env overridden by init.env or compute.env). */
   settings: HostSettings;
+  /** The overlay's members as state holds them now (read at each call: joins happen concurrently). */
+  members(): OverlayMember[];
 }
 
 /** The outcome of planning a step from its facts. */
@@ -38,14 +41,21 @@ export interface SetupStep {
   /** Variables both shell functions read (settings, paths), set for that one call. */
   inputs(context: StepContext): Record<string, string>;
   plan(facts: Facts, context: StepContext): StepPlan;
+  /** Runs once before any host of a setup run starts, e.g. to give each host its overlay address. */
+  prepare?(engine: Engine, hosts: HostRecord[]): Promise<void>;
+  /** Runs when the step left a host as it should be (changed or unchanged), with the step's fresh facts. */
+  settled?(engine: Engine, host: HostRecord, facts: Facts): Promise<void>;
 }
 
 function scriptName(step: SetupStep): string {
   return step.script ?? `setup/${step.id}`;
 }
 
-/** A call of one of a step's shell functions with its inputs (and apply flags) set for that call. */
-export function stepCall(step: SetupStep, fn: 'inspect' | 'apply', variables: Record<string, string>): string {
+/**
+ * A call of one of a step's shell functions with its inputs (and apply flags) set for that call:
+ * inspect, apply, or another function of the step's file (the overlay's `peers` and `status`).
+ */
+export function stepCall(step: SetupStep, fn: string, variables: Record<string, string>): string {
   const assignments = Object.entries(variables).map(([key, value]) => `${key}=${shellQuote(value)}`);
   const base = scriptName(step).split('/').pop() ?? '';
   return [...assignments, `${base.replaceAll('-', '_')}_${fn}`].join(' ');
