@@ -61,6 +61,9 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     hosts.map((host) => queue.add(() => setupHost(engine, host, options))),
   );
   const summary = { ok: results.every((result) => result.ok), hosts: results };
+  if (!options.dryRun && (options.steps ?? SETUP_STEPS) === SETUP_STEPS) {
+    await recordSetup(engine, hosts.filter((host) => host.state === 'running').map((host) => host.name));
+  }
   engine.events.emit({
     type: 'task',
     task: 'setup',
@@ -155,6 +158,17 @@ async function apply(engine: Engine, target: SshTarget, step: SetupStep, context
     const reason = /^pcc-fail: (.*)$/m.exec(result.stderr)?.[1];
     throw new PccError(reason ?? `failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}`);
   }
+}
+
+/** Marks hosts the host setup ran on, so resuming them runs it again. */
+async function recordSetup(engine: Engine, names: string[]): Promise<void> {
+  const now = new Date().toISOString();
+  await engine.state.update((state) => {
+    for (const name of names) {
+      const record = state.hosts[name];
+      if (record) record.setupAt = now;
+    }
+  });
 }
 
 /** The host's compute-type group follows GPU detection. */
