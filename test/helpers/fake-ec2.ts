@@ -38,7 +38,7 @@ import {
   type TagSpecification,
   type Volume,
 } from '@aws-sdk/client-ec2';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 /** An error as the EC2 API returns it (the SDK's exception class, with AWS's code as its name). */
 export function awsError(name: string, message = name): EC2ServiceException {
@@ -69,7 +69,7 @@ type Handler = (input: never) => unknown;
  */
 export class FakeEc2 {
   readonly client: EC2Client;
-  readonly mock: AwsStub<object, object, unknown>;
+  readonly mock: AwsClientStub<EC2Client>;
   readonly instances = new Map<string, Instance>();
   readonly images = new Map<string, Image>();
   readonly volumes = new Map<string, Volume>();
@@ -90,9 +90,9 @@ export class FakeEc2 {
 
   constructor(client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE1234', secretAccessKey: 'fake' } })) {
     this.client = client;
-    this.mock = mockClient(client) as unknown as AwsStub<object, object, unknown>;
+    this.mock = mockClient(client);
     const on = (command: { name: string }, handler: Handler) =>
-      (this.mock.on as (command: unknown) => { callsFake(fn: (input: never) => unknown): void })(command).callsFake(async (input: never) => {
+      (this.mock.on as unknown as (command: unknown) => { callsFake(fn: (input: never) => unknown): void })(command).callsFake(async (input: never) => {
         const queued = this.failures.get(command.name)?.shift();
         if (queued) throw queued;
         return handler(input);
@@ -202,8 +202,9 @@ export class FakeEc2 {
   }
 
   /** The inputs of every call of a command so far. */
-  inputs<I>(command: new (input: I) => unknown): I[] {
-    return (this.mock.commandCalls as (command: unknown) => { args: [{ input: I }] }[])(command).map((call) => call.args[0].input);
+  inputs<C extends new (...args: never[]) => unknown>(command: C): NonNullable<ConstructorParameters<C>[0]>[] {
+    type Input = NonNullable<ConstructorParameters<C>[0]>;
+    return (this.mock.commandCalls as unknown as (command: unknown) => { args: [{ input: Input }] }[])(command).map((call) => call.args[0].input);
   }
 
   /** Everything still tagged for the project, as the leak check sees it. */
