@@ -6,7 +6,7 @@ import type { ComputeType, ProviderName } from '../../providers/provider.js';
 import type { Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
 import { print, printJson, type CliIo } from '../io.js';
-import { createEngine } from '../../engine/engine.js';
+import { createEngine, type Engine } from '../../engine/engine.js';
 
 const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
 
@@ -16,6 +16,17 @@ function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   const rows = [['NAME', 'PROVIDER', 'STATE', 'ADDRESS', 'GROUPS'], ...hosts.map((h) => [h.name, h.provider, h.state, h.address ?? '-', h.groups.join(',')])];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+}
+
+/** Opens the engine, runs a host command, prints the hosts it returns; closes SSH connections either way. */
+async function hostsCommand(io: CliIo, values: { project?: string | undefined; json: boolean }, work: (engine: Engine) => Promise<HostView[]>): Promise<number> {
+  const engine = openEngine(io, values.project);
+  try {
+    printHosts(io, await work(engine), values.json);
+    return 0;
+  } finally {
+    engine.ssh.closeAll();
+  }
 }
 
 function onePattern(positionals: string[], usage: string): string {
@@ -46,23 +57,17 @@ export const upCommand: Command = {
     if (!/^\d+$/.test(values.count) || count < 1 || count > 64) throw new UsageError(`--count ${values.count}: expected a whole number from 1 to 64`);
     if (values.type !== 'cpu' && values.type !== 'gpu') throw new UsageError(`--type ${values.type}: expected cpu or gpu`);
     if (positionals.length > 1) throw new UsageError('expected at most one provider', `Usage: ${this.usage}`);
-    const engine = openEngine(io, values.project);
-    const providerName = positionals[0] ?? engine.config.defaultProvider;
+    const providerName = positionals[0] ?? projectConfig(io, values.project).defaultProvider;
     if (!(PROVIDERS as readonly string[]).includes(providerName)) {
       throw new UsageError(`unknown provider: ${providerName}`, `Providers: ${PROVIDERS.join(', ')}.`);
     }
-    try {
-      const options = {
-        count,
-        computeType: values.type as ComputeType,
-        ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
-        ...(values.spot ? { spot: true } : {}),
-      };
-      printHosts(io, await up(engine, providerName as ProviderName, options), values.json);
-      return 0;
-    } finally {
-      engine.ssh.closeAll();
-    }
+    const options = {
+      count,
+      computeType: values.type as ComputeType,
+      ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
+      ...(values.spot ? { spot: true } : {}),
+    };
+    return hostsCommand(io, values, (engine) => up(engine, providerName as ProviderName, options));
   },
 };
 
@@ -89,13 +94,7 @@ export const saveCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...common, image: { type: 'boolean', default: false } } });
     const pattern = onePattern(positionals, this.usage);
-    const engine = openEngine(io, values.project);
-    try {
-      printHosts(io, await save(engine, pattern, { image: values.image }), values.json);
-      return 0;
-    } finally {
-      engine.ssh.closeAll();
-    }
+    return hostsCommand(io, values, (engine) => save(engine, pattern, { image: values.image }));
   },
 };
 
@@ -107,13 +106,7 @@ export const resumeCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
     const pattern = onePattern(positionals, this.usage);
-    const engine = openEngine(io, values.project);
-    try {
-      printHosts(io, await resume(engine, pattern), values.json);
-      return 0;
-    } finally {
-      engine.ssh.closeAll();
-    }
+    return hostsCommand(io, values, (engine) => resume(engine, pattern));
   },
 };
 
