@@ -18,8 +18,6 @@ export interface Ec2ApiOptions {
   client?: EC2Client;
   retry?: RetryPolicy;
   wait?: WaitPolicy;
-  /** Hears every retry, e.g. to tell the person that AWS is throttling. */
-  onRetry?: (message: string) => void;
 }
 
 /** One of the SDK's waitUntil… functions. */
@@ -56,15 +54,7 @@ export class Ec2Api {
     const { client, region } = await this.#client();
     const retryOn = new Set(options.retryOn ?? []);
     try {
-      return await withRetry(
-        () => run(client),
-        this.#options.retry ?? DEFAULT_RETRY,
-        (error, attempt, delayMs) => {
-          const name = (error as { name?: string }).name ?? 'error';
-          this.#options.onRetry?.(`AWS answered ${name} to "${what}"; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`);
-        },
-        (error) => isRetryable(error) || retryOn.has((error as { name?: string }).name ?? ''),
-      );
+      return await withRetry(() => run(client), this.#options.retry ?? DEFAULT_RETRY, (error) => isRetryable(error) || retryOn.has((error as { name?: string }).name ?? ''));
     } catch (error) {
       throw explainAwsError(error, { what, region, secrets: this.#secrets(), ...(options.instanceType ? { instanceType: options.instanceType } : {}) });
     }

@@ -59,21 +59,15 @@ export function isRetryable(error: unknown): boolean {
 
 /**
  * Runs `work` until it succeeds, a failure is not retryable (per `retryable`), or the attempts are
- * spent; waits with exponential backoff and full jitter in between. `onRetry` hears each retry.
+ * spent; waits with exponential backoff and full jitter in between.
  */
-export async function withRetry<T>(
-  work: () => Promise<T>,
-  policy: RetryPolicy,
-  onRetry: (error: unknown, attempt: number, delayMs: number) => void = () => undefined,
-  retryable: (error: unknown) => boolean = isRetryable,
-): Promise<T> {
+export async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy, retryable: (error: unknown) => boolean = isRetryable): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= policy.attempts || !retryable(error)) throw error;
       const delayMs = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      onRetry(error, attempt, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
