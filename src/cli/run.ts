@@ -2,6 +2,7 @@ import { describeError, PccError, UsageError } from '../engine/errors.js';
 import type { Command } from './command.js';
 import { buildCommand, initCommand, registryCommand } from './commands/controller.js';
 import { doctorCommand } from './commands/doctor.js';
+import { imagesCommand } from './commands/images.js';
 import {
   destroyCommand,
   forgetKeyCommand,
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   saveCommand,
   resumeCommand,
   destroyCommand,
+  imagesCommand,
   setupCommand,
   initCommand,
   buildCommand,

@@ -1,8 +1,9 @@
-import type { ComputeType, Machine, MachineRole, Provider, ProviderName, ProviderOutput } from '../providers/provider.js';
+import type { ComputeType, Leftover, Machine, MachineRole, Provider, ProviderName, ProviderOutput, SavedImage } from '../providers/provider.js';
 import type { Engine } from './engine.js';
-import { PccError } from './errors.js';
+import { PccError, UsageError } from './errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf, syncOverlay } from './overlay/overlay.js';
+import { setupHosts } from './setup/setup.js';
 import type { SshTarget } from './ssh/pool.js';
 import type { HostRecord } from './state.js';
 
@@ -85,8 +86,9 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
           changes.push(record);
           if (machine.state === 'running') adopted.push({ provider: source, name: machine.name });
           engine.events.emit({ type: 'log', level: 'warn', message: `adopted: ${source.name} has it but pcc had no record of it`, host: machine.name });
-        } else if (known.state !== machine.state) {
+        } else if (known.state !== machine.state || !sameExtras(known.extras, machine.extras)) {
           known.state = machine.state;
+          known.extras = machine.extras;
           known.updatedAt = now;
           changes.push(known);
         }
@@ -112,11 +114,20 @@ export interface UpOptions {
   computeType: ComputeType;
   /** `init` brings up the controller (one machine named init). */
   role?: MachineRole;
+  /** The provider's machine type (EC2: instance type); for providers that have them. */
+  machineType?: string;
+  /** Interruptible capacity (EC2 spot); for providers that have it. */
+  spot?: boolean;
 }
 
 /** Brings up `count` new machines, waits for SSH, pins their keys and writes their ssh config entries. */
 export async function up(engine: Engine, providerName: ProviderName, options: UpOptions): Promise<HostView[]> {
   const chosen = provider(engine, providerName);
+  const capabilities = chosen.capabilities();
+  if (options.machineType !== undefined && !capabilities.machineTypes) {
+    throw new UsageError(`the ${providerName} provider has no machine types to choose from`, 'Leave out --instance-type.');
+  }
+  if (options.spot && !capabilities.spot) throw new UsageError(`the ${providerName} provider has no spot capacity`, 'Leave out --spot.');
   const title = options.role === 'init' ? 'bring up init' : `bring up ${options.count} ${providerName} machine(s)`;
   return task(engine, 'up', title, async () => {
     await reconcile(engine);
@@ -125,6 +136,8 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
         count: options.count,
         computeType: options.computeType,
         ...(options.role ? { role: options.role } : {}),
+        ...(options.machineType !== undefined ? { machineType: options.machineType } : {}),
+        ...(options.spot ? { spot: true } : {}),
         onPlanned: async (planned) => {
           // A machine pcc (re-)creates gets a fresh pin.
           for (const machine of planned) await engine.knownHosts.forget(machine.name);
@@ -143,21 +156,38 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
   });
 }
 
-/** Saves the selected running hosts (suspend, or power off where the provider cannot suspend). */
-export async function save(engine: Engine, pattern: string): Promise<HostView[]> {
-  return task(engine, 'save', `save ${pattern}`, async () => {
-    const selected = selectHosts(await reconcile(engine), pattern).filter((host) => host.state === 'running');
+export interface SaveOptions {
+  /** Save as an image and remove the machine (providers with images); resume starts from the image. */
+  image?: boolean;
+}
+
+/**
+ * Saves the selected running hosts (suspend, or power off where the provider cannot suspend); with
+ * `image`, also stopped ones, as images.
+ */
+export async function save(engine: Engine, pattern: string, options: SaveOptions = {}): Promise<HostView[]> {
+  return task(engine, 'save', `save ${pattern}${options.image ? ' as images' : ''}`, async () => {
+    const states: HostRecord['state'][] = options.image ? ['running', 'saved', 'stopped'] : ['running'];
+    const selected = selectHosts(await reconcile(engine), pattern).filter((host) => states.includes(host.state));
     for (const [providerName, hosts] of byProvider(selected)) {
       const names = hosts.map((host) => host.name);
+      const chosen = provider(engine, providerName);
+      if (options.image && !chosen.saveImage) {
+        throw new UsageError(`the ${providerName} provider cannot save hosts as images`, `Save them without --image, or leave ${providerName} hosts out of the pattern.`);
+      }
       for (const name of names) engine.ssh.close(name);
-      await provider(engine, providerName).save(names, providerOutput(engine));
+      if (options.image) await chosen.saveImage?.(names, providerOutput(engine));
+      else await chosen.save(names, providerOutput(engine));
     }
     const after = await reconcile(engine);
     return after.filter((host) => selected.some((s) => s.name === host.name)).map(viewOf);
   });
 }
 
-/** Starts the selected saved or stopped hosts, refreshes their addresses and SSH entries. */
+/**
+ * Starts the selected saved or stopped hosts, refreshes their addresses and SSH entries, and runs the
+ * host setup again on those it ran on before (it is idempotent: it repairs only what differs).
+ */
 export async function resume(engine: Engine, pattern: string): Promise<HostView[]> {
   return task(engine, 'resume', `resume ${pattern}`, async () => {
     const selected = selectHosts(await reconcile(engine), pattern).filter((host) => host.state !== 'gone');
@@ -175,14 +205,29 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
     }
     await writeSshConfig(engine);
     await rejoinOverlay(engine, results);
-    return results.map(viewOf);
+    const setUpBefore = results.filter((host) => host.setupAt !== undefined);
+    if (setUpBefore.length > 0) await setupHosts(engine, setUpBefore, `set up ${setUpBefore.map((host) => host.name).join(', ')} again`);
+    const after = engine.state.read().hosts;
+    return results.map((host) => viewOf(after[host.name] ?? host));
   });
 }
 
-/** Destroys the selected hosts and removes every trace pcc keeps of them. */
-export async function destroy(engine: Engine, pattern: string): Promise<string[]> {
+/** What a destroy removed, and what its providers still hold for the project (and why). */
+export interface DestroyReport {
+  destroyed: string[];
+  left: Leftover[];
+}
+
+/**
+ * Destroys the selected hosts and removes every trace pcc keeps of them; then each provider involved
+ * removes what nothing uses any more and reports what it still holds. A provider's name as the
+ * pattern selects all its hosts, even none, so `pcc destroy ec2` always tidies up after EC2.
+ */
+export async function destroy(engine: Engine, pattern: string): Promise<DestroyReport> {
   return task(engine, 'destroy', `destroy ${pattern}`, async () => {
-    const selected = selectHosts(await reconcile(engine), pattern);
+    const hosts = await reconcile(engine);
+    const whole = engine.providers.get(pattern as ProviderName);
+    const selected = whole ? hosts.filter((host) => host.provider === whole.name) : selectHosts(hosts, pattern);
     for (const [providerName, hosts] of byProvider(selected)) {
       for (const host of hosts) engine.ssh.close(host.name);
       const existing = hosts.filter((host) => host.state !== 'gone').map((host) => host.name);
@@ -197,7 +242,36 @@ export async function destroy(engine: Engine, pattern: string): Promise<string[]
     await writeSshConfig(engine);
     // The others drop the destroyed hosts from their peers, live.
     if (selected.some((host) => host.overlay)) await syncOverlay(engine);
-    return names;
+    const left: Leftover[] = [];
+    const involved = new Set([...byProvider(selected).keys(), ...(whole ? [whole.name] : [])]);
+    for (const providerName of involved) {
+      const chosen = provider(engine, providerName);
+      if (!chosen.tidyUp) continue;
+      const held = await chosen.tidyUp(providerOutput(engine));
+      for (const item of held) engine.events.emit({ type: 'log', level: 'warn', message: `${providerName}: ${item.kind} ${item.id} is left: ${item.reason}` });
+      if (held.length === 0) engine.events.emit({ type: 'log', level: 'info', message: `${providerName}: nothing of the project is left` });
+      left.push(...held);
+    }
+    return { destroyed: names, left };
+  });
+}
+
+/** The images hosts were saved as (save --image), from every provider that has images. */
+export async function listImages(engine: Engine): Promise<SavedImage[]> {
+  const lists = await Promise.all([...engine.providers.values()].map((source) => source.images?.() ?? Promise.resolve([])));
+  return lists.flat();
+}
+
+/** Deletes saved images; the hosts saved as them are gone with them. */
+export async function removeImages(engine: Engine, ids: string[]): Promise<void> {
+  await task(engine, 'images', `remove images ${ids.join(', ')}`, async () => {
+    const images = await listImages(engine);
+    for (const id of ids) {
+      const image = images.find((candidate) => candidate.id === id);
+      if (!image) throw new PccError(`${id} is not an image pcc saved for this project`, { hint: 'pcc images lists them.', exitCode: 2 });
+      await provider(engine, image.provider).removeImage?.(id, providerOutput(engine));
+    }
+    await reconcile(engine);
   });
 }
 
@@ -253,7 +327,8 @@ export async function writeSshConfig(engine: Engine): Promise<void> {
   await engine.sshConfig.write(
     hosts.map((host) => ({
       name: host.name,
-      aliases: hostGroups(host).map((group) => `${group}-${host.name}`),
+      // A group that is the host's own name (an EC2 host named after its instance id) adds no alias.
+      aliases: hostGroups(host).filter((group) => group !== host.name).map((group) => `${group}-${host.name}`),
       ...(host.ssh as NonNullable<HostRecord['ssh']>),
     })),
   );
@@ -280,6 +355,10 @@ function emitState(engine: Engine, host: HostRecord): void {
     state: host.state,
     ...(host.ssh ? { address: `${host.ssh.host}:${host.ssh.port}` } : {}),
   });
+}
+
+function sameExtras(a: Record<string, string>, b: Record<string, string>): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 }
 
 function byProvider(hosts: HostRecord[]): Map<ProviderName, HostRecord[]> {

@@ -39,6 +39,33 @@ export interface SshEndpoint {
 export interface ProviderCapabilities {
   /** Save keeps memory (suspend); otherwise save powers off. */
   canSuspend: boolean;
+  /** up takes a machine type (UpRequest.machineType), e.g. an EC2 instance type. */
+  machineTypes?: boolean;
+  /** up can ask for interruptible, cheaper capacity (UpRequest.spot). */
+  spot?: boolean;
+  /** saveImage, images and removeImage exist: a host can be saved as an image and resumed from it. */
+  images?: boolean;
+}
+
+/** An image a provider saved a host as; resuming the host starts from it. */
+export interface SavedImage {
+  id: string;
+  provider: ProviderName;
+  /** The host it holds. */
+  host: string;
+  computeType: ComputeType;
+  state: string;
+  createdAt: string | undefined;
+  /** Storage it is billed for. */
+  sizeGb: number | undefined;
+}
+
+/** Something a provider still holds for the project (billed or not), and why it is there. */
+export interface Leftover {
+  provider: ProviderName;
+  kind: string;
+  id: string;
+  reason: string;
 }
 
 /** Progress a provider reports while it works: one line of its tool's output, attributed to a machine where it can tell. */
@@ -48,7 +75,15 @@ export interface UpRequest {
   count: number;
   computeType: ComputeType;
   role?: MachineRole;
-  /** Called with the names of the machines about to be made, before anything is made. */
+  /** The provider's machine type; only where capabilities().machineTypes. Default: from config. */
+  machineType?: string;
+  /** Interruptible capacity; only where capabilities().spot. */
+  spot?: boolean;
+  /**
+   * Called with machines as soon as their names are known and before pcc waits for them, so state
+   * records each one before anything can fail: before anything is made where names are chosen up
+   * front (Vagrant), right after each launch where the provider names them (EC2 instance ids).
+   */
   onPlanned?: (machines: Machine[]) => Promise<void>;
 }
 
@@ -65,6 +100,17 @@ export interface Provider {
   save(names: string[], output: ProviderOutput): Promise<void>;
   destroy(names: string[], output: ProviderOutput): Promise<void>;
   sshEndpoint(name: string): Promise<SshEndpoint>;
+  /** Saves hosts as images and removes the machines; start() brings them back from the images. */
+  saveImage?(names: string[], output: ProviderOutput): Promise<void>;
+  /** The images this provider saved hosts of the project as. */
+  images?(): Promise<SavedImage[]>;
+  /** Deletes a saved image (and the storage behind it); its host is gone with it. */
+  removeImage?(id: string, output: ProviderOutput): Promise<void>;
+  /**
+   * After a destroy: removes what the project no longer uses (shared network rules, keys) and
+   * lists everything the provider still holds for the project, each with the reason.
+   */
+  tidyUp?(output: ProviderOutput): Promise<Leftover[]>;
 }
 
 export type ProviderErrorCode = 'not-installed' | 'not-found' | 'command-failed' | 'unsupported' | 'misconfigured';

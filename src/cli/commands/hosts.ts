@@ -6,7 +6,7 @@ import type { ComputeType, ProviderName } from '../../providers/provider.js';
 import type { Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
 import { print, printJson, type CliIo } from '../io.js';
-import { createEngine } from '../../engine/engine.js';
+import { createEngine, type Engine } from '../../engine/engine.js';
 
 const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
 
@@ -18,6 +18,17 @@ function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
 }
 
+/** Opens the engine, runs a host command, prints the hosts it returns; closes SSH connections either way. */
+async function hostsCommand(io: CliIo, values: { project?: string | undefined; json: boolean }, work: (engine: Engine) => Promise<HostView[]>): Promise<number> {
+  const engine = openEngine(io, values.project);
+  try {
+    printHosts(io, await work(engine), values.json);
+    return 0;
+  } finally {
+    engine.ssh.closeAll();
+  }
+}
+
 function onePattern(positionals: string[], usage: string): string {
   if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected one host pattern`, `Usage: ${usage}`);
   return positionals[0];
@@ -25,29 +36,38 @@ function onePattern(positionals: string[], usage: string): string {
 
 export const upCommand: Command = {
   name: 'up',
-  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--json]',
-  summary: 'bring up N new compute machines (PROVIDER: vagrant; default DEFAULT_PROVIDER)',
+  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--json]',
+  summary: 'bring up N new compute machines (PROVIDER: vagrant or ec2; default DEFAULT_PROVIDER)',
+  details:
+    'ec2: --instance-type overrides EC2_INSTANCE_TYPE_CPU/GPU; --spot asks for spot capacity (a persistent\n' +
+    'request; an interruption stops the instance, resume starts it again).',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...common, count: { type: 'string', default: '1' }, type: { type: 'string', default: 'cpu' } },
+      options: {
+        ...common,
+        count: { type: 'string', default: '1' },
+        type: { type: 'string', default: 'cpu' },
+        'instance-type': { type: 'string' },
+        spot: { type: 'boolean', default: false },
+      },
     });
     const count = Number(values.count);
     if (!/^\d+$/.test(values.count) || count < 1 || count > 64) throw new UsageError(`--count ${values.count}: expected a whole number from 1 to 64`);
     if (values.type !== 'cpu' && values.type !== 'gpu') throw new UsageError(`--type ${values.type}: expected cpu or gpu`);
     if (positionals.length > 1) throw new UsageError('expected at most one provider', `Usage: ${this.usage}`);
-    const engine = openEngine(io, values.project);
-    const providerName = positionals[0] ?? engine.config.defaultProvider;
+    const providerName = positionals[0] ?? projectConfig(io, values.project).defaultProvider;
     if (!(PROVIDERS as readonly string[]).includes(providerName)) {
       throw new UsageError(`unknown provider: ${providerName}`, `Providers: ${PROVIDERS.join(', ')}.`);
     }
-    try {
-      printHosts(io, await up(engine, providerName as ProviderName, { count, computeType: values.type as ComputeType }), values.json);
-      return 0;
-    } finally {
-      engine.ssh.closeAll();
-    }
+    const options = {
+      count,
+      computeType: values.type as ComputeType,
+      ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
+      ...(values.spot ? { spot: true } : {}),
+    };
+    return hostsCommand(io, values, (engine) => up(engine, providerName as ProviderName, options));
   },
 };
 
@@ -64,38 +84,40 @@ export const statusCommand: Command = {
   },
 };
 
-function patternCommand(
-  name: 'save' | 'resume',
-  summary: string,
-  action: typeof save,
-): Command {
-  return {
-    name,
-    usage: `pcc ${name} PATTERN [--json]`,
-    summary,
-    details: 'PATTERN: a host name, a group (vagrant, ec2, cpu, gpu, init), a glob like vagrant*, a comma list, or all.',
-    async run(args, io) {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
-      const pattern = onePattern(positionals, this.usage);
-      const engine = openEngine(io, values.project);
-      try {
-        printHosts(io, await action(engine, pattern), values.json);
-        return 0;
-      } finally {
-        engine.ssh.closeAll();
-      }
-    },
-  };
-}
+const PATTERN_HELP = 'PATTERN: a host name, a group (vagrant, ec2, cpu, gpu, init, an EC2 instance type or id), a glob like vagrant*, a comma list, or all.';
 
-export const saveCommand = patternCommand('save', 'save hosts (suspend; power off where the provider cannot suspend)', save);
-export const resumeCommand = patternCommand('resume', 'start saved or stopped hosts again and refresh their SSH entries', resume);
+export const saveCommand: Command = {
+  name: 'save',
+  usage: 'pcc save PATTERN [--image] [--json]',
+  summary: 'save hosts (suspend; power off or EC2 stop where the provider cannot suspend)',
+  details: `${PATTERN_HELP}\n--image (ec2): save each host as an image and terminate it; pcc resume launches it again from the image.`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...common, image: { type: 'boolean', default: false } } });
+    const pattern = onePattern(positionals, this.usage);
+    return hostsCommand(io, values, (engine) => save(engine, pattern, { image: values.image }));
+  },
+};
+
+export const resumeCommand: Command = {
+  name: 'resume',
+  usage: 'pcc resume PATTERN [--json]',
+  summary: 'start saved hosts again, refresh their SSH entries, repeat their host setup',
+  details: `${PATTERN_HELP}\nHosts that were set up (pcc setup) get the same setup again; it changes only what differs.`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
+    const pattern = onePattern(positionals, this.usage);
+    return hostsCommand(io, values, (engine) => resume(engine, pattern));
+  },
+};
 
 export const destroyCommand: Command = {
   name: 'destroy',
   usage: 'pcc destroy PATTERN --yes [--json]',
   summary: 'destroy hosts and remove their SSH entries and pinned keys',
-  details: 'Without --yes nothing is destroyed. PATTERN as for save; `vagrant` destroys every Vagrant host.',
+  details:
+    'Without --yes nothing is destroyed. PATTERN as for save; a provider name (vagrant, ec2) destroys all\n' +
+    "its hosts. For EC2 it then deletes the security group and key pair once unused and lists whatever is\n" +
+    'still tagged for the project in AWS, with the reason.',
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...common, yes: { type: 'boolean', default: false } } });
     const pattern = onePattern(positionals, this.usage);
@@ -103,10 +125,18 @@ export const destroyCommand: Command = {
       throw new UsageError(`refusing to destroy "${pattern}" without --yes`, `Destroying loses the machines and their data; run: pcc destroy ${pattern} --yes`);
     }
     const engine = openEngine(io, values.project);
-    const names = await destroy(engine, pattern);
-    if (values.json) printJson(io, { destroyed: names });
-    else print(io.stdout, `destroyed: ${names.join(', ')}`);
-    return 0;
+    try {
+      const report = await destroy(engine, pattern);
+      if (values.json) printJson(io, report);
+      else {
+        print(io.stdout, `destroyed: ${report.destroyed.join(', ') || 'no host'}`);
+        for (const item of report.left) print(io.stdout, `left in ${item.provider}: ${item.kind} ${item.id}: ${item.reason}`);
+      }
+      return 0;
+    } finally {
+      // The overlay's other members were told of the leave over SSH.
+      engine.ssh.closeAll();
+    }
   },
 };
 

@@ -5,13 +5,7 @@ import { ensureImage } from '../docker-images.js';
 import type { Engine } from '../engine.js';
 import { PccError } from '../errors.js';
 import { reconcile, resume, sshTarget, up } from '../lifecycle.js';
-import type { Config } from '../config/load.js';
-import { overlayDriver } from '../overlay/overlay.js';
 import { RegistryClient } from '../registry.js';
-import type { SetupStep } from '../setup/step.js';
-import { dockerEngine } from '../setup/docker-engine.js';
-import { dockerStorage } from '../setup/docker-storage.js';
-import { registryAccess } from '../setup/registry-access.js';
 import { setupHosts, type HostSetupResult } from '../setup/setup.js';
 import { TunnelAgent } from '../ssh/tunnel-agent.js';
 import type { HostRecord } from '../state.js';
@@ -22,10 +16,7 @@ import { registryVolume } from './registry-volume.js';
 /** The registry as init's own engine names it. */
 export const INIT_REGISTRY = 'localhost:5000';
 
-/** The host steps init gets (no /project mount: init serves the share), then its own services. */
-export function initHostSteps(config: Config): SetupStep[] {
-  return [dockerStorage, dockerEngine, overlayDriver(config).step, registryAccess];
-}
+/** init's own services, after its host steps (`hostSteps(config, 'init')`). */
 export const INIT_SERVICE_STEPS = [registryVolume, registryService, projectExport];
 
 export interface InitReport {
@@ -43,7 +34,7 @@ export async function initController(engine: Engine): Promise<InitReport> {
   engine.events.emit({ type: 'task', task: 'init', phase: 'started', title: 'bring up init' });
   try {
     const host = await ensureInitRunning(engine);
-    const hostSetup = await setupHosts(engine, [host], 'set up init', { steps: initHostSteps(engine.config) });
+    const hostSetup = await setupHosts(engine, [host], 'set up init');
     let services = hostSetup;
     let builds: BuildReport | undefined;
     if (hostSetup.ok) {

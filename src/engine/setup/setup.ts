@@ -18,10 +18,14 @@ import { parseFacts, stepCall, stepScript, type Facts, type SetupStep, type Step
 /**
  * The same setup on every host, in this order. The overlay needs Docker (its containers' network);
  * the share comes last: it needs the controller over the overlay, and a host that cannot mount it
- * still gets everything else.
+ * still gets everything else. init gets the steps that apply to it (it serves the share, it does
+ * not mount it); its own services follow in `pcc init`.
  */
-export function hostSteps(config: Config): SetupStep[] {
-  return [dockerStorage, dockerEngine, overlayDriver(config).step, registryAccess, cuda, projectShare];
+export function hostSteps(config: Config, role: HostRecord['role'] = 'compute'): SetupStep[] {
+  const overlay = overlayDriver(config).step;
+  return role === 'init'
+    ? [dockerStorage, dockerEngine, overlay, registryAccess]
+    : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, projectShare];
 }
 
 export type StepOutcome = Exclude<SetupPhase, 'started'>;
@@ -61,14 +65,19 @@ export async function setup(engine: Engine, pattern: string, options: SetupOptio
 /** Sets up these hosts concurrently (bounded); one host failing never stops another. */
 export async function setupHosts(engine: Engine, hosts: HostRecord[], title: string, options: SetupOptions = {}): Promise<SetupSummary> {
   engine.events.emit({ type: 'task', task: 'setup', phase: 'started', title });
-  const steps = options.steps ?? hostSteps(engine.config);
-  if (!options.dryRun) for (const step of steps) await step.prepare?.(engine, hosts);
+  const stepsOf = (host: HostRecord) => options.steps ?? hostSteps(engine.config, host.role);
+  if (!options.dryRun) {
+    for (const step of new Set(hosts.flatMap(stepsOf))) await step.prepare?.(engine, hosts.filter((host) => stepsOf(host).includes(step)));
+  }
   const current = engine.state.read().hosts;
   const queue = new PQueue({ concurrency: options.concurrency ?? 8 });
   const results = await Promise.all(
-    hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, steps, options))),
+    hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, stepsOf(host), options))),
   );
   const summary = { ok: results.every((result) => result.ok), hosts: results };
+  if (!options.dryRun && options.steps === undefined) {
+    await recordSetup(engine, hosts.filter((host) => host.state === 'running').map((host) => host.name));
+  }
   engine.events.emit({
     type: 'task',
     task: 'setup',
@@ -165,6 +174,17 @@ async function apply(engine: Engine, target: SshTarget, step: SetupStep, context
     const reason = /^pcc-fail: (.*)$/m.exec(result.stderr)?.[1];
     throw new PccError(reason ?? `failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}`);
   }
+}
+
+/** Marks hosts the host setup ran on, so resuming them runs it again. */
+async function recordSetup(engine: Engine, names: string[]): Promise<void> {
+  const now = new Date().toISOString();
+  await engine.state.update((state) => {
+    for (const name of names) {
+      const record = state.hosts[name];
+      if (record) record.setupAt = now;
+    }
+  });
 }
 
 function lastLines(text: string): string {

@@ -1,0 +1,415 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CancelSpotInstanceRequestsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilImageAvailable,
+  waitUntilInstanceRunning,
+  waitUntilInstanceStatusOk,
+  waitUntilInstanceStopped,
+  waitUntilInstanceTerminated,
+  waitUntilVolumeDeleted,
+  type _InstanceType,
+  type Image,
+  type Instance,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import type { Config } from '../../engine/config/load.js';
+import { PccError } from '../../engine/errors.js';
+import { ensurePccKey } from '../../engine/ssh/ssh-key.js';
+import {
+  ProviderError,
+  type ComputeType,
+  type Leftover,
+  type Machine,
+  type MachineState,
+  type Provider,
+  type ProviderCapabilities,
+  type ProviderOutput,
+  type SavedImage,
+  type SshEndpoint,
+  type UpRequest,
+} from '../provider.js';
+import { ensureAccess, releaseAccess, type Access } from './ec2-access.js';
+import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
+import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
+import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
+import { findLeftovers } from './ec2-leaks.js';
+import { TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';
+
+const STATES: Record<string, MachineState> = { pending: 'creating', running: 'running', stopping: 'saved', stopped: 'saved' };
+
+/** Launching from a saved image keeps the host's SSH keys, so the key pcc pinned for it stays valid. */
+const KEEP_HOST_KEYS = '#cloud-config\nssh_deletekeys: false\n';
+
+/** What one launch needs. */
+interface LaunchSpec {
+  image: LaunchImage;
+  /** Added to the image's root disk: room for the btrfs volume behind /var/lib/docker. */
+  extraGb: number;
+  instanceType: string;
+  computeType: ComputeType;
+  spot: boolean;
+  access: Access;
+  /** The host an instance launched from a saved image continues. */
+  host?: string;
+}
+
+/**
+ * Remote cpu and gpu machines on AWS EC2. A host is named after the instance it was launched as
+ * (`i-0abc…`); everything pcc creates is tagged with the project, so reconcile adopts instances pcc
+ * did not record and the leak check finds whatever is left. Save stops an instance; save --image
+ * keeps it as an image and terminates it, and resume launches it again from that image.
+ *
+ * A project that never used EC2 makes no AWS call: `.pcc/ec2/region` marks that pcc made resources
+ * (and pins the region they live in), or config points at EC2 (DEFAULT_PROVIDER=ec2, AWS keys in
+ * config/.private).
+ */
+export class Ec2Provider implements Provider {
+  readonly name = 'ec2' as const;
+  readonly #config: Config;
+  readonly #api: Ec2Api;
+  readonly #regionFile: string;
+
+  constructor(config: Config, env: NodeJS.ProcessEnv, options: Ec2ApiOptions = {}) {
+    this.#config = config;
+    this.#api = new Ec2Api(config, env, options);
+    this.#regionFile = path.join(config.stateDir, 'ec2', 'region');
+  }
+
+  capabilities(): ProviderCapabilities {
+    return { canSuspend: false, machineTypes: true, spot: true, images: true };
+  }
+
+  async list(): Promise<Machine[]> {
+    if (!this.#inUse()) return [];
+    const { instances, images } = await this.#holdings();
+    const machines = [...instances.entries()].map(([host, instance]) => this.#machineOf(host, instance));
+    for (const [host, image] of images) {
+      if (instances.has(host)) continue;
+      machines.push({
+        name: host,
+        provider: 'ec2',
+        role: 'compute',
+        computeType: computeTypeOf(image),
+        state: 'saved',
+        extras: { instanceType: tagValue(image.Tags, TAG.instanceType) ?? '' },
+      });
+    }
+    return machines;
+  }
+
+  async up(request: UpRequest, output: ProviderOutput): Promise<Machine[]> {
+    if (request.role === 'init') throw new ProviderError('unsupported', 'the controller init runs locally (Vagrant), not on EC2');
+    const computeType = request.computeType;
+    const instanceType = request.machineType ?? this.#config.aws.instanceTypes[computeType];
+    await this.#checkRegion();
+    this.#markInUse(await this.#api.region());
+    const architecture = await this.#checkInstanceType(instanceType, computeType);
+    const image = await baseImage(this.#api, this.#config, computeType, architecture);
+    const access = await this.#access(output);
+    const spec: LaunchSpec = { image, extraGb: this.#config.varLibDocker.gb, instanceType, computeType, spot: request.spot ?? false, access };
+    const launched: Machine[] = [];
+    for (let index = 0; index < request.count; index++) {
+      let instance: Instance;
+      try {
+        instance = await this.#launch(spec, output);
+      } catch (error) {
+        throw partialLaunch(error, launched);
+      }
+      // Recorded at once: a later launch failing leaves this one tracked, never running unknown.
+      const machine = this.#machineOf(hostOf(instance), instance);
+      await request.onPlanned?.([machine]);
+      launched.push(machine);
+    }
+    await this.#waitReady(launched.map((machine) => machine.extras.instanceId ?? ''), output);
+    return launched.map((machine) => ({ ...machine, state: 'running' }));
+  }
+
+  async start(names: string[], output: ProviderOutput): Promise<void> {
+    const { instances, images } = await this.#holdings();
+    const ready: string[] = [];
+    const stopped: string[] = [];
+    const fromImages: [string, Image][] = [];
+    for (const name of names) {
+      const instance = instances.get(name);
+      const image = images.get(name);
+      if (instance?.InstanceId) {
+        if (instance.State?.Name === 'stopping') {
+          output('waiting until it has stopped before starting it', name);
+          await this.#api.wait(`stop of ${name}`, waitUntilInstanceStopped, { InstanceIds: [instance.InstanceId] }, 15 * 60);
+        }
+        if (instance.State?.Name === 'stopping' || instance.State?.Name === 'stopped') stopped.push(instance.InstanceId);
+        ready.push(instance.InstanceId);
+      } else if (image) {
+        fromImages.push([name, image]);
+      } else {
+        throw new ProviderError('not-found', `${name}: EC2 has no instance or saved image of it`, 'pcc status shows what exists.');
+      }
+    }
+    if (stopped.length > 0) {
+      await this.#api.call(`start ${stopped.join(', ')}`, (client) => client.send(new StartInstancesCommand({ InstanceIds: stopped })));
+      output(`starting ${stopped.join(', ')}`);
+    }
+    if (fromImages.length > 0) {
+      const access = await this.#access(output);
+      for (const [name, image] of fromImages) {
+        if (image.State !== 'available') {
+          output(`waiting until image ${image.ImageId} is available`, name);
+          await this.#api.wait(`image ${image.ImageId} of ${name}`, waitUntilImageAvailable, { ImageIds: [image.ImageId ?? ''] }, 2 * 60 * 60);
+        }
+        const instanceType = tagValue(image.Tags, TAG.instanceType) ?? this.#config.aws.instanceTypes[computeTypeOf(image)];
+        const instance = await this.#launch(
+          { image: launchImage(image), extraGb: 0, instanceType, computeType: computeTypeOf(image), spot: tagValue(image.Tags, TAG.market) === 'spot', access, host: name },
+          output,
+        );
+        ready.push(instance.InstanceId ?? '');
+      }
+    }
+    await this.#waitReady(ready, output);
+    // The host lives in its instance again; keeping the image would bill it twice.
+    for (const [, image] of fromImages) await deleteImage(this.#api, image, output);
+  }
+
+  async save(names: string[], output: ProviderOutput): Promise<void> {
+    const { instances } = await this.#holdings();
+    const running = this.#instancesOf(names, instances).filter((instance) => instance.State?.Name === 'running' || instance.State?.Name === 'pending');
+    await this.#stop(running, output);
+  }
+
+  async saveImage(names: string[], output: ProviderOutput): Promise<void> {
+    const { instances } = await this.#holdings();
+    const chosen = names.map((name) => {
+      const instance = instances.get(name);
+      if (!instance) throw new ProviderError('not-found', `${name} has no instance to save as an image`, 'It may be saved as an image already: pcc images lists them.');
+      return [name, instance] as const;
+    });
+    await this.#stop(chosen.map(([, instance]) => instance).filter((instance) => instance.State?.Name !== 'stopped'), output);
+    const project = this.#config.project.name;
+    await Promise.all(chosen.map(([name, instance]) => createHostImage(this.#api, project, name, instance, output)));
+    await this.#terminate(chosen.map(([, instance]) => instance), output);
+  }
+
+  async destroy(names: string[], output: ProviderOutput): Promise<void> {
+    const { instances, images } = await this.#holdings();
+    await this.#terminate(this.#instancesOf(names, instances), output);
+    for (const name of names) {
+      const image = images.get(name);
+      if (image) await deleteImage(this.#api, image, output);
+    }
+  }
+
+  async sshEndpoint(name: string): Promise<SshEndpoint> {
+    const instance = (await this.#holdings()).instances.get(name);
+    if (!instance) throw new ProviderError('not-found', `${name}: EC2 has no instance of it`, 'pcc status shows what exists; pcc resume brings back a saved host.');
+    const host = instance.PublicIpAddress || instance.PublicDnsName;
+    if (!host) {
+      throw new ProviderError('command-failed', `${name} (${instance.State?.Name}) has no public address`,
+        'pcc reaches EC2 hosts at their public address: resume it, or use a region whose default VPC assigns public addresses.');
+    }
+    const key = ensurePccKey(this.#config.stateDir, `pcc-${this.#config.project.name}`);
+    return { host, port: 22, user: this.#config.aws.sshUser, identityFile: key.privateKeyFile };
+  }
+
+  async images(): Promise<SavedImage[]> {
+    if (!this.#inUse()) return [];
+    await this.#checkRegion();
+    return (await projectImages(this.#api, this.#config.project.name)).map(savedImageOf);
+  }
+
+  async removeImage(id: string, output: ProviderOutput): Promise<void> {
+    const image = (await projectImages(this.#api, this.#config.project.name)).find((candidate) => candidate.ImageId === id);
+    if (!image) throw new ProviderError('not-found', `${id} is not an image pcc saved for this project`, 'pcc images lists them.');
+    await deleteImage(this.#api, image, output);
+  }
+
+  async tidyUp(output: ProviderOutput): Promise<Leftover[]> {
+    if (!this.#inUse()) return [];
+    await this.#checkRegion();
+    const project = this.#config.project.name;
+    await releaseAccess(this.#api, project, output);
+    const left = await findLeftovers(this.#api, project);
+    // Nothing of the project is left in AWS: the region is free to change.
+    if (left.length === 0) rmSync(this.#regionFile, { force: true });
+    return left;
+  }
+
+  #inUse(): boolean {
+    return existsSync(this.#regionFile) || this.#config.defaultProvider === 'ec2' || this.#config.aws.accessKeyId !== undefined;
+  }
+
+  #markInUse(region: string): void {
+    mkdirSync(path.dirname(this.#regionFile), { recursive: true });
+    writeFileSync(this.#regionFile, `${region}\n`);
+  }
+
+  /** Resources pcc made live in one region; switching regions would hide them, so it is refused. */
+  async #checkRegion(): Promise<void> {
+    const region = await this.#api.region();
+    const pinned = existsSync(this.#regionFile) ? readFileSync(this.#regionFile, 'utf8').trim() : undefined;
+    if (pinned && pinned !== region) {
+      throw new ProviderError('misconfigured', `this project's EC2 resources are in ${pinned}, but the AWS region is now ${region}`,
+        `Set AWS_REGION=${pinned} in config/project.env, or destroy them there first (pcc destroy ec2 --yes).`);
+    }
+  }
+
+  /** The project's live instances and saved images, each by the host it is. */
+  async #holdings(): Promise<{ instances: Map<string, Instance>; images: Map<string, Image> }> {
+    await this.#checkRegion();
+    const project = this.#config.project.name;
+    const [instances, images] = await Promise.all([projectInstances(this.#api, project, LIVE_STATES), projectImages(this.#api, project)]);
+    return {
+      instances: new Map(instances.map((instance) => [hostOf(instance), instance])),
+      images: new Map(images.flatMap((image) => {
+        const host = tagValue(image.Tags, TAG.host);
+        return host ? [[host, image] as const] : [];
+      })),
+    };
+  }
+
+  #instancesOf(names: string[], instances: Map<string, Instance>): Instance[] {
+    return names.flatMap((name) => {
+      const instance = instances.get(name);
+      return instance ? [instance] : [];
+    });
+  }
+
+  #machineOf(host: string, instance: Instance): Machine {
+    return {
+      name: host,
+      provider: 'ec2',
+      role: 'compute',
+      computeType: tagValue(instance.Tags, TAG.type) === 'gpu' ? 'gpu' : 'cpu',
+      state: STATES[instance.State?.Name ?? ''] ?? 'unknown',
+      extras: { instanceType: instance.InstanceType ?? '', instanceId: instance.InstanceId ?? '' },
+    };
+  }
+
+  async #access(output: ProviderOutput): Promise<Access> {
+    const key = ensurePccKey(this.#config.stateDir, `pcc-${this.#config.project.name}`);
+    return ensureAccess(this.#api, this.#config, key.publicKey, output);
+  }
+
+  /** The instance type must be offered in the region (and have a GPU for gpu); returns its architecture. */
+  async #checkInstanceType(instanceType: string, computeType: ComputeType): Promise<'x86_64' | 'arm64'> {
+    const region = await this.#api.region();
+    const key = computeType === 'gpu' ? 'EC2_INSTANCE_TYPE_GPU' : 'EC2_INSTANCE_TYPE_CPU';
+    const offered = await this.#api.call(`check that ${instanceType} is offered in ${region}`, (client) =>
+      client.send(new DescribeInstanceTypeOfferingsCommand({ LocationType: 'region', Filters: [{ Name: 'instance-type', Values: [instanceType] }] })),
+    );
+    if ((offered.InstanceTypeOfferings ?? []).length === 0) {
+      throw new ProviderError('misconfigured', `instance type ${instanceType} is not offered in ${region}`,
+        `Choose one that is (--instance-type, or ${key} in config/project.env), or another region (AWS_REGION).`);
+    }
+    const described = await this.#api.call(`look up instance type ${instanceType}`, (client) =>
+      client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })),
+    );
+    const info = described.InstanceTypes?.[0];
+    if (computeType === 'gpu' && (info?.GpuInfo?.Gpus ?? []).length === 0) {
+      throw new ProviderError('misconfigured', `instance type ${instanceType} has no GPU`, `Use a GPU instance type for --type gpu (g5.xlarge, g6.xlarge ...), or set ${key}.`);
+    }
+    const architectures = info?.ProcessorInfo?.SupportedArchitectures ?? [];
+    if (architectures.includes('x86_64')) return 'x86_64';
+    if (architectures.includes('arm64')) return 'arm64';
+    throw new ProviderError('misconfigured', `instance type ${instanceType} runs neither x86_64 nor arm64 images`, 'Choose another instance type.');
+  }
+
+  async #launch(spec: LaunchSpec, output: ProviderOutput): Promise<Instance> {
+    const project = this.#config.project.name;
+    const resourceTags = tags({ [TAG.project]: project, [TAG.name]: `pcc-${project}-${spec.computeType}`, [TAG.type]: spec.computeType, [TAG.host]: spec.host });
+    const input: RunInstancesCommandInput = {
+      ImageId: spec.image.id,
+      InstanceType: spec.instanceType as _InstanceType,
+      MinCount: 1,
+      MaxCount: 1,
+      KeyName: spec.access.keyName,
+      SecurityGroupIds: [spec.access.groupId],
+      // The same token on every retry: AWS launches at most one instance for it.
+      ClientToken: randomUUID(),
+      BlockDeviceMappings: [{ DeviceName: spec.image.rootDevice, Ebs: { VolumeSize: spec.image.rootGb + spec.extraGb, VolumeType: 'gp3', DeleteOnTermination: true } }],
+      MetadataOptions: { HttpTokens: 'required' },
+      TagSpecifications: tagSpecs(spec.spot ? ['instance', 'volume', 'spot-instances-request'] : ['instance', 'volume'], resourceTags),
+      ...(spec.spot ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } } } : {}),
+      ...(spec.host ? { UserData: Buffer.from(KEEP_HOST_KEYS).toString('base64') } : {}),
+    };
+    const result = await this.#api.call(`launch a ${spec.instanceType}`, (client) => client.send(new RunInstancesCommand(input)), { instanceType: spec.instanceType });
+    const instance = result.Instances?.[0];
+    if (!instance?.InstanceId) throw new PccError(`launching a ${spec.instanceType} returned no instance`);
+    const launched = { ...instance, Tags: instance.Tags ?? resourceTags };
+    output(`launched ${instance.InstanceId}: ${spec.instanceType}${spec.spot ? ' (spot)' : ''} from ${spec.image.id}`, hostOf(launched));
+    return launched;
+  }
+
+  /** Waits until the instances run and pass their status checks (sshd answers by then). */
+  async #waitReady(ids: string[], output: ProviderOutput): Promise<void> {
+    if (ids.length === 0) return;
+    output(`waiting for ${ids.join(', ')} to run and pass their status checks`);
+    try {
+      await this.#api.wait(`start of ${ids.join(', ')}`, waitUntilInstanceRunning, { InstanceIds: ids }, 15 * 60);
+    } catch (error) {
+      throw await this.#whyNotRunning(ids, error);
+    }
+    await this.#api.wait(`status checks of ${ids.join(', ')}`, waitUntilInstanceStatusOk, { InstanceIds: ids }, 20 * 60);
+  }
+
+  /** An instance that ended instead of running: AWS's reason (capacity, quota ...) is the message. */
+  async #whyNotRunning(ids: string[], error: unknown): Promise<unknown> {
+    const described = await this.#api.call('look up why an instance did not start', (client) => client.send(new DescribeInstancesCommand({ InstanceIds: ids })));
+    const ended = (described.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).filter((instance) => instance.State?.Name !== 'running');
+    if (ended.length === 0) return error;
+    const reasons = ended.map((instance) => `${hostOf(instance)} is ${instance.State?.Name}: ${instance.StateReason?.Message ?? 'no reason given'}`);
+    const capacity = reasons.some((reason) => /InsufficientInstanceCapacity/.test(reason));
+    return new PccError(`instances did not start: ${reasons.join('; ')}`, {
+      hint: capacity
+        ? 'AWS has no capacity for that instance type there right now (InsufficientInstanceCapacity): try later, another --instance-type or region.'
+        : 'They stay tracked: pcc status shows them, pcc destroy removes them.',
+    });
+  }
+
+  async #stop(instances: Instance[], output: ProviderOutput): Promise<void> {
+    const ids = instances.map((instance) => instance.InstanceId ?? '');
+    if (ids.length === 0) return;
+    await this.#api.call(`stop ${ids.join(', ')}`, (client) => client.send(new StopInstancesCommand({ InstanceIds: ids })));
+    output(`stopping ${ids.join(', ')}`);
+    await this.#api.wait(`stop of ${ids.join(', ')}`, waitUntilInstanceStopped, { InstanceIds: ids }, 15 * 60);
+  }
+
+  /** Terminates instances (their spot requests first, which would launch them again) and waits until their disks are gone. */
+  async #terminate(instances: Instance[], output: ProviderOutput): Promise<void> {
+    const ids = instances.map((instance) => instance.InstanceId ?? '');
+    if (ids.length === 0) return;
+    const spotRequests = instances.flatMap((instance) => (instance.SpotInstanceRequestId ? [instance.SpotInstanceRequestId] : []));
+    if (spotRequests.length > 0) {
+      await this.#api.call('cancel the spot requests', (client) => client.send(new CancelSpotInstanceRequestsCommand({ SpotInstanceRequestIds: spotRequests })));
+      output(`cancelled spot requests ${spotRequests.join(', ')}`);
+    }
+    const volumes = instances.flatMap((instance) =>
+      (instance.BlockDeviceMappings ?? []).flatMap((mapping) => (mapping.Ebs?.VolumeId && mapping.Ebs.DeleteOnTermination ? [mapping.Ebs.VolumeId] : [])),
+    );
+    await this.#api.call(`terminate ${ids.join(', ')}`, (client) => client.send(new TerminateInstancesCommand({ InstanceIds: ids })));
+    output(`terminating ${ids.join(', ')}`);
+    await this.#api.wait(`termination of ${ids.join(', ')}`, waitUntilInstanceTerminated, { InstanceIds: ids }, 15 * 60);
+    if (volumes.length > 0) await this.#api.wait(`deletion of ${volumes.join(', ')}`, waitUntilVolumeDeleted, { VolumeIds: volumes }, 10 * 60);
+  }
+}
+
+function computeTypeOf(image: Image): ComputeType {
+  return tagValue(image.Tags, TAG.type) === 'gpu' ? 'gpu' : 'cpu';
+}
+
+/** A launch failed after others of the same `up` succeeded: say that those stay tracked. */
+function partialLaunch(error: unknown, launched: Machine[]): unknown {
+  if (launched.length === 0 || !(error instanceof PccError)) return error;
+  const names = launched.map((machine) => machine.name).join(', ');
+  return new PccError(`${error.message} (launched before it and tracked: ${names})`, {
+    hint: `${error.hint ? `${error.hint} ` : ''}${names} stay${launched.length === 1 ? 's' : ''} in pcc status: pcc resume ${names} connects, pcc destroy ${names} --yes removes.`,
+    exitCode: error.exitCode,
+  });
+}

@@ -1,0 +1,330 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CancelSpotInstanceRequestsCommand,
+  CreateImageCommand,
+  CreateSecurityGroupCommand,
+  DeleteKeyPairCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  DescribeSpotInstanceRequestsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  EC2ServiceException,
+  ImportKeyPairCommand,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type Filter,
+  type Image,
+  type Instance,
+  type IpPermission,
+  type KeyPairInfo,
+  type RunInstancesCommandInput,
+  type SecurityGroup,
+  type Snapshot,
+  type SpotInstanceRequest,
+  type Tag,
+  type TagSpecification,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+
+/** An error as the EC2 API returns it (the SDK's exception class, with AWS's code as its name). */
+export function awsError(name: string, message = name): EC2ServiceException {
+  return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+}
+
+/** The base images AWS publishes, as DescribeImages returns them. */
+export const CATALOG: Image[] = [
+  baseImage('ami-0a1b2c3d4e5f60001', 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101', '099720109477', '2025-01-01T00:00:00.000Z'),
+  baseImage('ami-0a1b2c3d4e5f60002', 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101', '099720109477', '2026-01-01T00:00:00.000Z'),
+  baseImage('ami-0a1b2c3d4e5f60003', 'Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 24.04) 20260101', 'amazon', '2026-01-01T00:00:00.000Z', 75),
+];
+
+function baseImage(ImageId: string, Name: string, OwnerId: string, CreationDate: string, size = 8): Image {
+  return {
+    ImageId, Name, OwnerId, CreationDate, State: 'available', Architecture: 'x86_64', RootDeviceName: '/dev/sda1',
+    BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: size, SnapshotId: `snap-of-${ImageId}` } }],
+  };
+}
+
+type Handler = (input: never) => unknown;
+
+/**
+ * A small in-memory EC2 behind aws-sdk-client-mock, so tests drive the real client through whole
+ * flows: instances move pending → running, stopping → stopped, shutting-down → terminated on the
+ * next Describe; terminated instances take their disks along; images become available; deleting
+ * a security group an instance still uses fails with DependencyViolation, as AWS does.
+ */
+export class FakeEc2 {
+  readonly client: EC2Client;
+  readonly mock: AwsClientStub<EC2Client>;
+  readonly instances = new Map<string, Instance>();
+  readonly images = new Map<string, Image>();
+  readonly volumes = new Map<string, Volume>();
+  readonly snapshots = new Map<string, Snapshot>();
+  readonly groups = new Map<string, SecurityGroup>();
+  readonly keyPairs = new Map<string, KeyPairInfo>();
+  readonly spotRequests = new Map<string, SpotInstanceRequest>();
+  /** Instance types the region offers. */
+  offered = new Set(['c7i.2xlarge', 'g5.xlarge', 'm7i.large']);
+  /** The public address the next instance that starts gets. */
+  addresses: string[] = [];
+  /** Errors the next calls of a command fail with, in order. */
+  readonly failures = new Map<string, unknown[]>();
+  /** Instances whose start ends in termination, with this reason. */
+  readonly failToRun = new Map<string, string>();
+  #counter = 0;
+  readonly #tokens = new Map<string, string>();
+
+  constructor(client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE1234', secretAccessKey: 'fake' } })) {
+    this.client = client;
+    this.mock = mockClient(client);
+    const on = (command: { name: string }, handler: Handler) =>
+      (this.mock.on as unknown as (command: unknown) => { callsFake(fn: (input: never) => unknown): void })(command).callsFake(async (input: never) => {
+        const queued = this.failures.get(command.name)?.shift();
+        if (queued) throw queued;
+        return handler(input);
+      });
+    on(DescribeInstanceTypeOfferingsCommand, (input: { Filters: Filter[] }) => ({
+      InstanceTypeOfferings: (input.Filters[0]?.Values ?? []).filter((type) => this.offered.has(type)).map((InstanceType) => ({ InstanceType })),
+    }));
+    on(DescribeInstanceTypesCommand, (input: { InstanceTypes: string[] }) => ({
+      InstanceTypes: input.InstanceTypes.map((InstanceType) => ({
+        InstanceType,
+        ProcessorInfo: { SupportedArchitectures: ['x86_64'] },
+        ...(InstanceType.startsWith('g') ? { GpuInfo: { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: 1 }] } } : {}),
+      })),
+    }));
+    on(DescribeImagesCommand, (input: { Owners?: string[]; Filters?: Filter[] }) => {
+      this.#advance();
+      const own = [...this.images.values()];
+      const pool = input.Owners?.includes('self') ? own : [...CATALOG, ...own];
+      return { Images: pool.filter((image) => (!input.Owners || input.Owners.includes(image.OwnerId ?? 'self')) && matches(image, input.Filters, imageFields)) };
+    });
+    on(DescribeKeyPairsCommand, (input: { Filters?: Filter[] }) => ({ KeyPairs: [...this.keyPairs.values()].filter((pair) => matches(pair, input.Filters, { 'key-name': (p) => p.KeyName })) }));
+    on(ImportKeyPairCommand, (input: { KeyName: string; PublicKeyMaterial: Uint8Array; TagSpecifications: TagSpecification[] }) => {
+      this.keyPairs.set(input.KeyName, { KeyName: input.KeyName, KeyPairId: this.#id('key'), PublicKey: new TextDecoder().decode(input.PublicKeyMaterial), Tags: tagsFor(input.TagSpecifications, 'key-pair') });
+      return { KeyName: input.KeyName };
+    });
+    on(DeleteKeyPairCommand, (input: { KeyName: string }) => void this.keyPairs.delete(input.KeyName));
+    on(DescribeSecurityGroupsCommand, (input: { Filters?: Filter[] }) => ({
+      SecurityGroups: [...this.groups.values()].filter((group) => matches(group, input.Filters, { 'group-name': (g) => g.GroupName })).map((group) => structuredClone(group)),
+    }));
+    on(CreateSecurityGroupCommand, (input: { GroupName: string; Description: string; TagSpecifications: TagSpecification[] }) => {
+      const GroupId = this.#id('sg');
+      this.groups.set(GroupId, { GroupId, GroupName: input.GroupName, Description: input.Description, IpPermissions: [], Tags: tagsFor(input.TagSpecifications, 'security-group') });
+      return { GroupId };
+    });
+    on(AuthorizeSecurityGroupIngressCommand, (input: { GroupId: string; IpPermissions: IpPermission[] }) => {
+      this.groups.get(input.GroupId)?.IpPermissions?.push(...input.IpPermissions);
+      return { Return: true };
+    });
+    on(RevokeSecurityGroupIngressCommand, (input: { GroupId: string; IpPermissions: IpPermission[] }) => {
+      const group = this.groups.get(input.GroupId);
+      const gone = new Set(input.IpPermissions.map((permission) => JSON.stringify(permission)));
+      if (group) group.IpPermissions = (group.IpPermissions ?? []).flatMap(splitPermission).filter((permission) => !gone.has(JSON.stringify(permission)));
+      return { Return: true };
+    });
+    on(DeleteSecurityGroupCommand, (input: { GroupId: string }) => {
+      this.#advance();
+      const users = [...this.instances.values()].filter((instance) => instance.State?.Name !== 'terminated' && instance.SecurityGroups?.some((group) => group.GroupId === input.GroupId));
+      if (users.length > 0) throw awsError('DependencyViolation', `resource ${input.GroupId} has a dependent object`);
+      this.groups.delete(input.GroupId);
+      return {};
+    });
+    on(RunInstancesCommand, (input: RunInstancesCommandInput) => this.#run(input));
+    on(DescribeInstancesCommand, (input: { InstanceIds?: string[]; Filters?: Filter[] }) => {
+      this.#advance();
+      const found = [...this.instances.values()].filter(
+        (instance) => (!input.InstanceIds || input.InstanceIds.includes(instance.InstanceId ?? '')) && matches(instance, input.Filters, instanceFields),
+      );
+      return { Reservations: found.length > 0 ? [{ Instances: found.map((instance) => structuredClone(instance)) }] : [] };
+    });
+    on(DescribeInstanceStatusCommand, (input: { InstanceIds: string[] }) => ({
+      InstanceStatuses: input.InstanceIds.filter((id) => this.instances.get(id)?.State?.Name === 'running').map((InstanceId) => ({
+        InstanceId, InstanceStatus: { Status: 'ok' }, SystemStatus: { Status: 'ok' },
+      })),
+    }));
+    on(StopInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'stopping'));
+    on(StartInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'pending'));
+    on(TerminateInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'shutting-down'));
+    on(CancelSpotInstanceRequestsCommand, (input: { SpotInstanceRequestIds: string[] }) => {
+      for (const id of input.SpotInstanceRequestIds) {
+        const request = this.spotRequests.get(id);
+        if (request) request.State = 'cancelled';
+      }
+      return { CancelledSpotInstanceRequests: input.SpotInstanceRequestIds.map((SpotInstanceRequestId) => ({ SpotInstanceRequestId, State: 'cancelled' })) };
+    });
+    on(CreateImageCommand, (input: { InstanceId: string; Name: string; TagSpecifications: TagSpecification[] }) => {
+      const instance = this.instances.get(input.InstanceId);
+      if (!instance) throw awsError('InvalidInstanceID.NotFound');
+      const ImageId = this.#id('ami');
+      const mappings = (instance.BlockDeviceMappings ?? []).map((mapping) => {
+        const SnapshotId = this.#id('snap');
+        const volume = this.volumes.get(mapping.Ebs?.VolumeId ?? '');
+        this.snapshots.set(SnapshotId, { SnapshotId, VolumeSize: volume?.Size, State: 'completed', Tags: tagsFor(input.TagSpecifications, 'snapshot') });
+        return { DeviceName: mapping.DeviceName, Ebs: { SnapshotId, VolumeSize: volume?.Size } };
+      });
+      this.images.set(ImageId, {
+        ImageId, Name: input.Name, OwnerId: 'self', State: 'pending', CreationDate: new Date().toISOString(), Architecture: 'x86_64',
+        RootDeviceName: '/dev/sda1', BlockDeviceMappings: mappings, Tags: tagsFor(input.TagSpecifications, 'image'),
+      });
+      return { ImageId };
+    });
+    on(DeregisterImageCommand, (input: { ImageId: string }) => void this.images.delete(input.ImageId));
+    on(DeleteSnapshotCommand, (input: { SnapshotId: string }) => void this.snapshots.delete(input.SnapshotId));
+    on(DescribeVolumesCommand, (input: { VolumeIds?: string[]; Filters?: Filter[] }) => {
+      this.#advance();
+      if (input.VolumeIds?.some((id) => !this.volumes.has(id))) throw awsError('InvalidVolume.NotFound');
+      return { Volumes: [...this.volumes.values()].filter((volume) => (!input.VolumeIds || input.VolumeIds.includes(volume.VolumeId ?? '')) && matches(volume, input.Filters, {})) };
+    });
+    on(DescribeSnapshotsCommand, (input: { Filters?: Filter[] }) => ({ Snapshots: [...this.snapshots.values()].filter((snapshot) => matches(snapshot, input.Filters, {})) }));
+    on(DescribeSpotInstanceRequestsCommand, (input: { Filters?: Filter[] }) => ({
+      SpotInstanceRequests: [...this.spotRequests.values()].filter((request) => matches(request, input.Filters, { state: (r) => r.State })),
+    }));
+  }
+
+  /** The next `times` calls of a command fail with `error`. */
+  failNext(command: { name: string }, error: unknown, times = 1): void {
+    this.failures.set(command.name, [...(this.failures.get(command.name) ?? []), ...Array.from({ length: times }, () => error)]);
+  }
+
+  /** The inputs of every call of a command so far. */
+  inputs<C extends new (...args: never[]) => unknown>(command: C): NonNullable<ConstructorParameters<C>[0]>[] {
+    type Input = NonNullable<ConstructorParameters<C>[0]>;
+    return (this.mock.commandCalls as unknown as (command: unknown) => { args: [{ input: Input }] }[])(command).map((call) => call.args[0].input);
+  }
+
+  /** Everything still tagged for the project, as the leak check sees it. */
+  tagged(project: string): string[] {
+    const mine = (resource: { Tags?: Tag[] }) => resource.Tags?.some((tag) => tag.Key === 'pcc:project' && tag.Value === project);
+    return [
+      ...[...this.instances.values()].filter((instance) => instance.State?.Name !== 'terminated' && mine(instance)).map((i) => i.InstanceId),
+      ...[...this.volumes.values()].filter(mine).map((v) => v.VolumeId),
+      ...[...this.groups.values()].filter(mine).map((g) => g.GroupId),
+      ...[...this.keyPairs.values()].filter(mine).map((k) => k.KeyName),
+      ...[...this.images.values()].filter(mine).map((i) => i.ImageId),
+      ...[...this.snapshots.values()].filter(mine).map((s) => s.SnapshotId),
+      ...[...this.spotRequests.values()].filter((request) => request.State !== 'cancelled' && mine(request)).map((r) => r.SpotInstanceRequestId),
+    ].filter((id): id is string => id !== undefined);
+  }
+
+  #id(prefix: string): string {
+    this.#counter++;
+    return `${prefix}-0${this.#counter.toString(16).padStart(16, '0')}`;
+  }
+
+  #run(input: RunInstancesCommandInput): { Instances: Instance[] } {
+    // An idempotent retry (same ClientToken) gets the instance it already launched.
+    const known = input.ClientToken ? this.#tokens.get(input.ClientToken) : undefined;
+    if (known) return { Instances: [structuredClone(this.instances.get(known) as Instance)] };
+    const type = input.InstanceType ?? '';
+    if (!this.offered.has(type)) throw awsError('Unsupported', `The requested configuration is currently not supported (${type}).`);
+    const InstanceId = this.#id('i');
+    if (input.ClientToken) this.#tokens.set(input.ClientToken, InstanceId);
+    const VolumeId = this.#id('vol');
+    const size = input.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize ?? 8;
+    this.volumes.set(VolumeId, { VolumeId, Size: size, State: 'in-use', Attachments: [{ InstanceId, VolumeId, State: 'attached' }], Tags: tagsFor(input.TagSpecifications, 'volume') });
+    const spot = input.InstanceMarketOptions?.MarketType === 'spot';
+    const SpotInstanceRequestId = spot ? this.#id('sir') : undefined;
+    if (SpotInstanceRequestId) {
+      this.spotRequests.set(SpotInstanceRequestId, { SpotInstanceRequestId, InstanceId, State: 'active', Type: 'persistent', Tags: tagsFor(input.TagSpecifications, 'spot-instances-request') });
+    }
+    const instance: Instance = {
+      InstanceId, ImageId: input.ImageId, InstanceType: type as Instance['InstanceType'], KeyName: input.KeyName, State: { Name: 'pending', Code: 0 },
+      SecurityGroups: (input.SecurityGroupIds ?? []).map((GroupId) => ({ GroupId })),
+      BlockDeviceMappings: [{ DeviceName: input.BlockDeviceMappings?.[0]?.DeviceName ?? '/dev/sda1', Ebs: { VolumeId, DeleteOnTermination: true, Status: 'attached' } }],
+      Tags: tagsFor(input.TagSpecifications, 'instance'),
+      ...(spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId } : {}),
+    };
+    this.instances.set(InstanceId, instance);
+    return { Instances: [structuredClone(instance)] };
+  }
+
+  #transition(ids: string[], to: 'stopping' | 'pending' | 'shutting-down'): object {
+    for (const id of ids) {
+      const instance = this.instances.get(id);
+      if (!instance) throw awsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      instance.State = { Name: to };
+      if (to !== 'pending') {
+        delete instance.PublicIpAddress;
+        instance.PublicDnsName = '';
+      }
+    }
+    return {};
+  }
+
+  /** What AWS does between two looks: pending instances run, stopping ones stop, and so on. */
+  #advance(): void {
+    for (const instance of this.instances.values()) {
+      const id = instance.InstanceId ?? '';
+      const state = instance.State?.Name;
+      if (state === 'pending' && this.failToRun.has(id)) {
+        instance.State = { Name: 'terminated' };
+        instance.StateReason = { Code: 'Server.InsufficientInstanceCapacity', Message: this.failToRun.get(id) };
+        this.#dropDisks(instance);
+      } else if (state === 'pending') {
+        instance.State = { Name: 'running', Code: 16 };
+        const address = this.addresses.shift();
+        if (address) instance.PublicIpAddress = address;
+      } else if (state === 'stopping') {
+        instance.State = { Name: 'stopped', Code: 80 };
+      } else if (state === 'shutting-down') {
+        instance.State = { Name: 'terminated', Code: 48 };
+        this.#dropDisks(instance);
+      }
+    }
+    for (const image of this.images.values()) if (image.State === 'pending') image.State = 'available';
+  }
+
+  #dropDisks(instance: Instance): void {
+    for (const mapping of instance.BlockDeviceMappings ?? []) if (mapping.Ebs?.DeleteOnTermination) this.volumes.delete(mapping.Ebs.VolumeId ?? '');
+  }
+}
+
+function tagsFor(specs: TagSpecification[] | undefined, type: string): Tag[] {
+  return specs?.find((spec) => spec.ResourceType === type)?.Tags ?? [];
+}
+
+const imageFields: Record<string, (image: Image) => string | undefined> = {
+  name: (image) => image.Name,
+  state: (image) => image.State,
+  architecture: (image) => image.Architecture,
+  'image-id': (image) => image.ImageId,
+};
+
+const instanceFields: Record<string, (instance: Instance) => string | undefined> = {
+  'instance-state-name': (instance) => instance.State?.Name,
+  'key-name': (instance) => instance.KeyName,
+};
+
+/** EC2's filter semantics: every filter must match; a filter matches when any value does (* is a wildcard). */
+function matches<R extends { Tags?: Tag[] }>(resource: R, filters: Filter[] | undefined, fields: Record<string, (resource: R) => string | undefined>): boolean {
+  return (filters ?? []).every((filter) => {
+    const name = filter.Name ?? '';
+    const value = name.startsWith('tag:') ? resource.Tags?.find((tag) => tag.Key === name.slice(4))?.Value : fields[name]?.(resource);
+    if (!(name.startsWith('tag:') || name in fields)) throw new Error(`the fake EC2 does not know filter ${name}`);
+    return (filter.Values ?? []).some((wanted) => value !== undefined && new RegExp(`^${wanted.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(value));
+  });
+}
+
+/** One permission per source, as pcc authorizes and revokes them. */
+function splitPermission(permission: IpPermission): IpPermission[] {
+  const base = { IpProtocol: permission.IpProtocol, ...(permission.IpProtocol === '-1' ? {} : { FromPort: permission.FromPort, ToPort: permission.ToPort }) };
+  return [
+    ...(permission.IpRanges ?? []).map((range) => ({ ...base, IpRanges: [{ CidrIp: range.CidrIp }] })),
+    ...(permission.UserIdGroupPairs ?? []).map((pair) => ({ ...base, UserIdGroupPairs: [{ GroupId: pair.GroupId }] })),
+  ];
+}

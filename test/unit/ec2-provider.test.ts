@@ -1,0 +1,432 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CancelSpotInstanceRequestsCommand,
+  CreateImageCommand,
+  DeleteSecurityGroupCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  EC2Client,
+  ImportKeyPairCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/engine/config/load.js';
+import { createEngine } from '../../src/engine/engine.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { destroy, listImages, reconcile, removeImages, save, up } from '../../src/engine/lifecycle.js';
+import { Ec2Provider } from '../../src/providers/ec2/ec2-provider.js';
+import type { Machine } from '../../src/providers/provider.js';
+import { awsError, FakeEc2 } from '../helpers/fake-ec2.js';
+import { makeProject, tempDir } from '../helpers/project.js';
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
+const FAST = { retry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 2 }, wait: { minDelay: 0.001, maxDelay: 0.002 } };
+
+function projectTags(type: string): Tag[] {
+  return [
+    { Key: 'pcc:project', Value: 'demo' },
+    { Key: 'Name', Value: `pcc-demo-${type}` },
+    { Key: 'pcc:type', Value: type },
+  ];
+}
+
+/** A project with AWS keys in config/.private, its engine on a fake EC2, and everything it reported. */
+function world(options: { projectEnv?: string; privateEnv?: string } = {}) {
+  const root = makeProject({
+    'project.env': `PROJECT_NAME=demo\nAWS_REGION=eu-west-1\nEC2_SSH_CIDRS=203.0.113.7/32\n${options.projectEnv ?? ''}`,
+    '.private': options.privateEnv ?? `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`,
+  });
+  const config = loadConfig(root, {});
+  const fake = new FakeEc2(
+    new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET } }),
+  );
+  fake.addresses = ['198.51.100.10', '198.51.100.11', '198.51.100.12', '198.51.100.13'];
+  const provider = new Ec2Provider(config, {}, { client: fake.client, ...FAST });
+  const home = tempDir('pcc-home-');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  const engine = createEngine(config, { env: { HOME: home }, home, providers: [provider] });
+  const events: EngineEvent[] = [];
+  engine.events.subscribe((event) => events.push(event));
+  const lines: string[] = [];
+  const output = (line: string, machine?: string) => lines.push(machine ? `${machine}: ${line}` : line);
+  const planned: Machine[][] = [];
+  const upRequest = (request: Partial<Parameters<Ec2Provider['up']>[0]> = {}) =>
+    provider.up({ count: 1, computeType: 'cpu', onPlanned: async (machines) => void planned.push(machines), ...request }, output);
+  return { root, config, fake, provider, engine, events, lines, output, planned, upRequest, home };
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('EC2 provider: up', () => {
+  it('up cpu: newest Ubuntu 24.04, pcc key pair, the project security group, tags, one RunInstances per machine', async () => {
+    const { fake, provider, upRequest, planned, config } = world();
+    const machines = await upRequest({ count: 2 });
+
+    const group = [...fake.groups.values()][0];
+    const publicKey = readFileSync(path.join(config.stateDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim();
+    const runs = fake.inputs(RunInstancesCommand);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toEqual({
+      ImageId: 'ami-0a1b2c3d4e5f60002',
+      InstanceType: 'c7i.2xlarge',
+      MinCount: 1,
+      MaxCount: 1,
+      KeyName: 'pcc-demo',
+      SecurityGroupIds: [group?.GroupId],
+      ClientToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 8 + 10, VolumeType: 'gp3', DeleteOnTermination: true } }],
+      MetadataOptions: { HttpTokens: 'required' },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: projectTags('cpu') },
+        { ResourceType: 'volume', Tags: projectTags('cpu') },
+      ],
+    });
+    expect(runs[1]?.ClientToken).not.toBe(runs[0]?.ClientToken);
+
+    expect(fake.inputs(ImportKeyPairCommand)).toEqual([
+      {
+        KeyName: 'pcc-demo',
+        PublicKeyMaterial: new TextEncoder().encode(publicKey),
+        TagSpecifications: [{ ResourceType: 'key-pair', Tags: [{ Key: 'pcc:project', Value: 'demo' }, { Key: 'Name', Value: 'pcc-demo' }, { Key: 'pcc:type', Value: 'key-pair' }] }],
+      },
+    ]);
+    expect(group?.Tags).toEqual([{ Key: 'pcc:project', Value: 'demo' }, { Key: 'Name', Value: 'pcc-demo' }, { Key: 'pcc:type', Value: 'security-group' }]);
+    // SSH and the overlay port only from EC2_SSH_CIDRS; members reach each other.
+    expect(group?.IpPermissions).toEqual([
+      { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.7/32' }] },
+      { IpProtocol: 'udp', FromPort: 51820, ToPort: 51820, IpRanges: [{ CidrIp: '203.0.113.7/32' }] },
+      { IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: group?.GroupId }] },
+    ]);
+
+    const ids = [...fake.instances.keys()];
+    // Each machine was reported (for state) as soon as it was launched, before the waits.
+    expect(planned.map((batch) => batch.map((machine) => [machine.name, machine.state]))).toEqual([[[ids[0], 'creating']], [[ids[1], 'creating']]]);
+    expect(machines).toEqual(ids.map((id) => ({
+      name: id, provider: 'ec2', role: 'compute', computeType: 'cpu', state: 'running', extras: { instanceType: 'c7i.2xlarge', instanceId: id },
+    })));
+    expect(await provider.sshEndpoint(ids[0] ?? '')).toEqual({
+      host: '198.51.100.10', port: 22, user: 'ubuntu', identityFile: path.join(config.stateDir, 'ssh', 'id_ed25519'),
+    });
+  });
+
+  it('up gpu --spot --instance-type: the Deep Learning Base image, a persistent spot request that stops on interruption', async () => {
+    const { fake, upRequest } = world();
+    await upRequest({ computeType: 'gpu', machineType: 'g5.xlarge', spot: true });
+    const [run] = fake.inputs(RunInstancesCommand);
+    expect(run).toMatchObject({
+      ImageId: 'ami-0a1b2c3d4e5f60003',
+      InstanceType: 'g5.xlarge',
+      KeyName: 'pcc-demo',
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 75 + 10, VolumeType: 'gp3', DeleteOnTermination: true } }],
+      InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: projectTags('gpu') },
+        { ResourceType: 'volume', Tags: projectTags('gpu') },
+        { ResourceType: 'spot-instances-request', Tags: projectTags('gpu') },
+      ],
+    });
+  });
+
+  it('EC2_AMI_CPU and EC2_INSTANCE_TYPE_CPU from config replace the defaults', async () => {
+    const { fake, upRequest } = world({ projectEnv: 'EC2_AMI_CPU=ami-0a1b2c3d4e5f60001\nEC2_INSTANCE_TYPE_CPU=m7i.large\n' });
+    await upRequest();
+    expect(fake.inputs(RunInstancesCommand)[0]).toMatchObject({ ImageId: 'ami-0a1b2c3d4e5f60001', InstanceType: 'm7i.large' });
+  });
+
+  it('a region that does not offer the instance type, or a gpu type without a GPU, is one clear error before any launch', async () => {
+    const { fake, upRequest } = world();
+    await expect(upRequest({ machineType: 'p5.48xlarge' })).rejects.toMatchObject({
+      message: 'instance type p5.48xlarge is not offered in eu-west-1',
+      hint: expect.stringContaining('--instance-type'),
+    });
+    await expect(upRequest({ computeType: 'gpu', machineType: 'm7i.large' })).rejects.toThrow('instance type m7i.large has no GPU');
+    expect(fake.inputs(RunInstancesCommand)).toEqual([]);
+  });
+
+  it('InsufficientInstanceCapacity says that AWS has no capacity', async () => {
+    const { fake, upRequest } = world();
+    fake.failNext(RunInstancesCommand, awsError('InsufficientInstanceCapacity', 'We currently do not have sufficient c7i.2xlarge capacity in the Availability Zone you requested.'));
+    await expect(upRequest()).rejects.toMatchObject({
+      message: 'cannot launch a c7i.2xlarge: AWS has no c7i.2xlarge capacity in eu-west-1 right now (InsufficientInstanceCapacity)',
+      hint: expect.stringContaining('another instance type'),
+    });
+  });
+
+  it('throttling is retried with backoff, and the retried launch is the same launch (one instance)', async () => {
+    const { fake, upRequest } = world();
+    fake.failNext(RunInstancesCommand, awsError('RequestLimitExceeded', 'Request limit exceeded.'), 3);
+    fake.failNext(DescribeInstanceTypeOfferingsCommand, awsError('Throttling', 'Rate exceeded'), 2);
+    const [machine] = await upRequest();
+    const runs = fake.inputs(RunInstancesCommand);
+    expect(runs).toHaveLength(4);
+    expect(new Set(runs.map((run) => run.ClientToken)).size).toBe(1);
+    expect([...fake.instances.keys()]).toEqual([machine?.name]);
+    expect(fake.inputs(DescribeInstanceTypeOfferingsCommand)).toHaveLength(3);
+  });
+
+  it('throttling that does not stop ends in a clear error once the retries are spent', async () => {
+    const { fake, upRequest } = world();
+    fake.failNext(RunInstancesCommand, awsError('RequestLimitExceeded'), 5);
+    await expect(upRequest()).rejects.toThrow('cannot launch a c7i.2xlarge: AWS kept throttling the requests (RequestLimitExceeded)');
+    expect(fake.inputs(RunInstancesCommand)).toHaveLength(5);
+    expect(fake.instances.size).toBe(0);
+  });
+
+  it('when the second of two launches fails, the first is in state: nothing runs unknown', async () => {
+    const { fake, engine, events } = world();
+    engine.events.subscribe((event) => {
+      if (event.type === 'host.state' && event.state === 'creating') fake.failNext(RunInstancesCommand, awsError('InsufficientInstanceCapacity'));
+    });
+    await expect(up(engine, 'ec2', { count: 2, computeType: 'cpu' })).rejects.toThrow(
+      /AWS has no c7i.2xlarge capacity in eu-west-1 right now \(InsufficientInstanceCapacity\) \(launched before it and tracked: i-/,
+    );
+    expect(fake.inputs(RunInstancesCommand)).toHaveLength(2);
+    const launched = [...fake.instances.keys()];
+    expect(launched).toHaveLength(1);
+    expect(Object.keys(engine.state.read().hosts)).toEqual(launched);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task', task: 'up', phase: 'failed' }));
+    // The next command finds it running and records it as such.
+    await reconcile(engine);
+    expect(engine.state.read().hosts[launched[0] ?? '']?.state).toBe('running');
+  });
+
+  it('an instance that ends instead of running reports AWS reason', async () => {
+    const { fake, upRequest, engine } = world();
+    engine.events.subscribe(() => undefined);
+    const launch = upRequest({
+      onPlanned: async ([machine]) => void fake.failToRun.set(machine?.name ?? '', 'Server.InsufficientInstanceCapacity: Insufficient capacity.'),
+    });
+    await expect(launch).rejects.toMatchObject({
+      message: expect.stringMatching(/^instances did not start: i-\S+ is terminated: Server.InsufficientInstanceCapacity: Insufficient capacity.$/),
+      hint: expect.stringContaining('no capacity'),
+    });
+  });
+
+  it('vagrant refuses --instance-type and --spot by capability, without calling any provider', async () => {
+    const root = makeProject({});
+    const engine = createEngine(loadConfig(root, {}), { env: {}, home: tempDir('pcc-home-') });
+    await expect(up(engine, 'vagrant', { count: 1, computeType: 'cpu', spot: true })).rejects.toThrow('the vagrant provider has no spot capacity');
+    await expect(up(engine, 'vagrant', { count: 1, computeType: 'cpu', machineType: 'big' })).rejects.toThrow('the vagrant provider has no machine types to choose from');
+  });
+});
+
+describe('EC2 provider: state, save, images, destroy', () => {
+  it('a project that never used EC2 makes no AWS call', async () => {
+    const { fake, provider, engine } = world({ privateEnv: '' });
+    expect(await provider.list()).toEqual([]);
+    expect(await provider.images()).toEqual([]);
+    expect(await provider.tidyUp(() => undefined)).toEqual([]);
+    expect(await reconcile(engine)).toEqual([]);
+    expect(fake.mock.calls()).toHaveLength(0);
+  });
+
+  it('reconcile adopts tagged instances pcc did not record (SSH aliases ec2-ID, cpu-ID) and marks vanished ones gone', async () => {
+    const { fake, engine, upRequest, events } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    expect(engine.state.read().hosts).toEqual({});
+    const [host] = await reconcile(engine);
+    expect(host).toMatchObject({ name: id, provider: 'ec2', state: 'running', extras: { instanceType: 'c7i.2xlarge', instanceId: id }, ssh: { host: '198.51.100.10', user: 'ubuntu' } });
+    expect(events).toContainEqual({ type: 'log', level: 'warn', message: 'adopted: ec2 has it but pcc had no record of it', host: id });
+    const sshConfig = readFileSync(engine.sshConfig.pccFile, 'utf8');
+    expect(sshConfig).toContain(`Host ${id} ec2-${id} cpu-${id} c7i.2xlarge-${id}\n  HostName 198.51.100.10\n  Port 22\n  User ubuntu`);
+
+    await fake.client.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await reconcile(engine);
+    expect(engine.state.read().hosts[id]?.state).toBe('gone');
+  });
+
+  it('save stops the instance; start brings it back at a new address', async () => {
+    const { provider, upRequest, engine, fake } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    await reconcile(engine);
+    const [saved] = await save(engine, 'ec2');
+    expect(saved).toMatchObject({ name: id, state: 'saved' });
+    expect(fake.instances.get(id)?.State?.Name).toBe('stopped');
+    await provider.start([id], () => undefined);
+    expect(fake.instances.get(id)?.State?.Name).toBe('running');
+    expect((await provider.sshEndpoint(id)).host).toBe('198.51.100.11');
+  });
+
+  it('save --image: image and snapshots tagged for the host, instance and spot request gone; resume launches it from the image', async () => {
+    const { provider, upRequest, engine, fake, lines } = world();
+    const [machine] = await upRequest({ spot: true, computeType: 'gpu' });
+    const id = machine?.name ?? '';
+    await reconcile(engine);
+
+    await save(engine, id, { image: true });
+    const [create] = fake.inputs(CreateImageCommand);
+    const imageTags = [
+      { Key: 'pcc:project', Value: 'demo' },
+      { Key: 'Name', Value: `pcc-demo-${id}` },
+      { Key: 'pcc:type', Value: 'gpu' },
+      { Key: 'pcc:host', Value: id },
+      { Key: 'pcc:instance-type', Value: 'g5.xlarge' },
+      { Key: 'pcc:market', Value: 'spot' },
+    ];
+    expect(create).toEqual({
+      InstanceId: id,
+      Name: expect.stringMatching(new RegExp(`^pcc-demo-${id}-\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z$`)),
+      Description: `pcc project demo: host ${id}, saved by pcc save --image`,
+      TagSpecifications: [{ ResourceType: 'image', Tags: imageTags }, { ResourceType: 'snapshot', Tags: imageTags }],
+    });
+    expect(fake.instances.get(id)?.State?.Name).toBe('terminated');
+    // The persistent spot request is cancelled first; otherwise AWS would launch the instance again.
+    expect(fake.inputs(CancelSpotInstanceRequestsCommand)).toEqual([{ SpotInstanceRequestIds: [fake.instances.get(id)?.SpotInstanceRequestId] }]);
+    const [image] = await listImages(engine);
+    expect(image).toMatchObject({ provider: 'ec2', host: id, computeType: 'gpu', state: 'available', sizeGb: 85 });
+    expect(engine.state.read().hosts[id]).toMatchObject({ state: 'saved', extras: { instanceType: 'g5.xlarge' } });
+
+    await provider.start([id], (line) => lines.push(line));
+    const resumed = fake.inputs(RunInstancesCommand)[1];
+    expect(resumed).toMatchObject({
+      ImageId: image?.id,
+      InstanceType: 'g5.xlarge',
+      KeyName: 'pcc-demo',
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 85, VolumeType: 'gp3', DeleteOnTermination: true } }],
+      InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
+        { ResourceType: 'volume', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
+        { ResourceType: 'spot-instances-request', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
+      ],
+    });
+    expect(Buffer.from(resumed?.UserData ?? '', 'base64').toString()).toBe('#cloud-config\nssh_deletekeys: false\n');
+    // The host lives in its new instance: same name, new instance id; the image and its snapshots are gone.
+    const newId = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
+    expect(newId).not.toBe(id);
+    expect(await provider.list()).toEqual([{ name: id, provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: { instanceType: 'g5.xlarge', instanceId: newId } }]);
+    expect(fake.images.size).toBe(0);
+    expect(fake.snapshots.size).toBe(0);
+    await reconcile(engine);
+    expect(engine.state.read().hosts[id]?.extras).toEqual({ instanceType: 'g5.xlarge', instanceId: newId });
+  });
+
+  it('pcc images rm deletes a saved image and its snapshots; its host is gone with it', async () => {
+    const { upRequest, engine, fake } = world();
+    const [machine] = await upRequest();
+    await reconcile(engine);
+    await save(engine, machine?.name ?? '', { image: true });
+    const [image] = await listImages(engine);
+    await expect(removeImages(engine, ['ami-0000000000000dead'])).rejects.toThrow('ami-0000000000000dead is not an image pcc saved for this project');
+    await removeImages(engine, [image?.id ?? '']);
+    expect(await listImages(engine)).toEqual([]);
+    expect(fake.snapshots.size).toBe(0);
+    expect(engine.state.read().hosts[machine?.name ?? '']?.state).toBe('gone');
+  });
+
+  it('destroy ec2 terminates, waits, deletes the group (retrying while AWS still holds it) and the key pair; the leak check is empty', async () => {
+    const { upRequest, engine, fake, config, events } = world();
+    await upRequest({ count: 2, spot: true });
+    await reconcile(engine);
+    const [first] = [...fake.instances.keys()];
+    await save(engine, first ?? '', { image: true });
+    expect(fake.tagged('demo').length).toBeGreaterThan(0);
+
+    fake.failNext(DeleteSecurityGroupCommand, awsError('DependencyViolation', 'resource has a dependent object'), 2);
+    const report = await destroy(engine, 'ec2');
+    expect(report.destroyed.sort()).toEqual([...fake.instances.keys()].sort());
+    expect(report.left).toEqual([]);
+    expect(fake.tagged('demo')).toEqual([]);
+    expect(fake.inputs(DeleteSecurityGroupCommand)).toHaveLength(3);
+    expect([...fake.instances.values()].every((instance) => instance.State?.Name === 'terminated')).toBe(true);
+    expect(engine.state.read().hosts).toEqual({});
+    expect(events).toContainEqual({ type: 'log', level: 'info', message: 'ec2: nothing of the project is left' });
+    expect(existsSync(path.join(config.stateDir, 'ec2', 'region'))).toBe(false);
+
+    // Nothing left to do: a second destroy ec2 only runs the leak check.
+    expect(await destroy(engine, 'ec2')).toEqual({ destroyed: [], left: [] });
+  });
+
+  it('destroying one of two hosts keeps what the other uses, and says so', async () => {
+    const { upRequest, engine, fake } = world();
+    const [first, second] = await upRequest({ count: 2 });
+    await reconcile(engine);
+    const report = await destroy(engine, first?.name ?? '');
+    expect(report.destroyed).toEqual([first?.name]);
+    const other = second?.name ?? '';
+    const volume = [...fake.volumes.values()][0]?.VolumeId;
+    expect(report.left).toEqual([
+      { provider: 'ec2', kind: 'instance', id: other, reason: `host ${other} is running and was not destroyed` },
+      { provider: 'ec2', kind: 'volume', id: volume, reason: `disk of ${other}` },
+      { provider: 'ec2', kind: 'security group', id: [...fake.groups.keys()][0], reason: `used by hosts still there: ${other}` },
+      { provider: 'ec2', kind: 'key pair', id: 'pcc-demo', reason: `used by hosts still there: ${other}` },
+    ]);
+  });
+
+  it('the region the project resources live in is pinned', async () => {
+    const { upRequest, config } = world();
+    await upRequest();
+    const elsewhere = new Ec2Provider(config, {}, { client: new FakeEc2(new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAX', secretAccessKey: 'x' } })).client, ...FAST });
+    await expect(elsewhere.list()).rejects.toMatchObject({
+      message: "this project's EC2 resources are in eu-west-1, but the AWS region is now us-east-1",
+      hint: expect.stringContaining('AWS_REGION=eu-west-1'),
+    });
+  });
+});
+
+describe('EC2 credentials and secrets', () => {
+  it('no credentials anywhere in the SDK chain: one message that says where to put them', async () => {
+    const home = tempDir('pcc-nohome-');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) vi.stubEnv(name, undefined);
+    vi.stubEnv('HOME', home);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(home, 'credentials'));
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(home, 'config'));
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nAWS_REGION=eu-west-1\n' });
+    const provider = new Ec2Provider(loadConfig(root, {}), { HOME: home }, FAST);
+    await expect(provider.up({ count: 1, computeType: 'cpu' }, () => undefined)).rejects.toMatchObject({
+      message: 'cannot use AWS: no AWS credentials found',
+      hint: expect.stringContaining('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in config/.private'),
+      exitCode: 2,
+    });
+  });
+
+  it('no region anywhere: one message that says to set AWS_REGION', async () => {
+    const home = tempDir('pcc-nohome-');
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    vi.stubEnv('AWS_PROFILE', undefined);
+    vi.stubEnv('HOME', home);
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(home, 'config'));
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\n', '.private': `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n` });
+    const provider = new Ec2Provider(loadConfig(root, {}), { HOME: home }, FAST);
+    await expect(provider.list()).rejects.toMatchObject({ message: 'cannot use AWS: no AWS region is set', hint: expect.stringContaining('AWS_REGION') });
+  });
+
+  it('credentials AWS rejects: one message that says to check them', async () => {
+    const { fake, upRequest } = world();
+    fake.failNext(DescribeInstanceTypeOfferingsCommand, awsError('AuthFailure', 'AWS was not able to validate the provided access credentials'));
+    await expect(upRequest()).rejects.toMatchObject({
+      message: 'cannot check that c7i.2xlarge is offered in eu-west-1: AWS rejected the credentials (AuthFailure: AWS was not able to validate the provided access credentials)',
+      exitCode: 2,
+    });
+  });
+
+  it('the secret access key never reaches events, logs, provider output, state, ssh config or error messages', async () => {
+    const { fake, upRequest, engine, events, lines, config, home } = world();
+    const errors: string[] = [];
+    await upRequest({ spot: true });
+    await reconcile(engine);
+    const [id] = [...fake.instances.keys()];
+    await save(engine, id ?? '', { image: true });
+    fake.failNext(RunInstancesCommand, awsError('SignatureDoesNotMatch', `The request signature we calculated does not match; key ${SECRET}`));
+    await upRequest().catch((error: Error & { hint?: string }) => errors.push(`${error.message} ${error.hint}`));
+    await destroy(engine, 'ec2');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('AWS rejected the credentials (SignatureDoesNotMatch');
+    expect(errors[0]).toContain('[secret]');
+
+    const files = (dir: string): string[] =>
+      existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)) : [];
+    const written = [...files(config.stateDir), ...files(path.join(home, '.ssh'))].map((file) => readFileSync(file, 'utf8'));
+    const everything = [JSON.stringify(events), lines.join('\n'), errors.join('\n'), JSON.stringify(config), ...written].join('\n');
+    expect(everything.length).toBeGreaterThan(1000);
+    expect(everything).not.toContain(SECRET);
+  });
+});
