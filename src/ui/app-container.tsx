@@ -53,7 +53,12 @@ export function AppContainer(props: { engine: Engine }) {
   const [view, setView] = useState<LogView>(FOLLOW);
   const [filter, setFilter] = useState('');
   const [filterEditing, setFilterEditing] = useState(false);
-  const [dialog, setDialog] = useState<Dialog | undefined>();
+  const [dialog, setDialogState] = useState<Dialog | undefined>();
+  const modal = useRef(false);
+  const setDialog = (next: Dialog | undefined) => {
+    modal.current = next !== undefined;
+    setDialogState(next);
+  };
   const jobs = useRef(new Map<number, string>());
   const nextJob = useRef(0);
   const [outcome, setOutcome] = useState<Outcome | undefined>();
@@ -206,6 +211,7 @@ export function AppContainer(props: { engine: Engine }) {
     },
     setFilter: (text: string) => setFilter(text),
     endFilter: (keep: boolean) => {
+      modal.current = false;
       setFilterEditing(false);
       if (!keep) setFilter('');
       setView(FOLLOW);
@@ -263,7 +269,10 @@ export function AppContainer(props: { engine: Engine }) {
       else if (focus === 'builds' && build) showLogs({ kind: 'build', image: build.image });
       else showLogs({ kind: 'activity' });
     },
-    'logs.filter': () => setFilterEditing(true),
+    'logs.filter': () => {
+      modal.current = true;
+      setFilterEditing(true);
+    },
     'logs.pageUp': () => setView(scrollBy(logLines, view, logRows, -logRows)),
     'logs.pageDown': () => setView(scrollBy(logLines, view, logRows, logRows)),
     'logs.top': () => setView(scrollToTop(logLines)),
@@ -334,13 +343,14 @@ export function AppContainer(props: { engine: Engine }) {
     });
   }
 
-  useInput(
-    (input, key) => {
-      const command = commandFor(input, key);
-      if (command) commands[command]();
-    },
-    { isActive: dialog === undefined && !filterEditing },
-  );
+  // Always subscribed (toggling would also toggle the terminal's raw mode); a dialog or the filter
+  // takes the keys by setting `modal` at once, before the next key arrives.
+  modal.current = dialog !== undefined || filterEditing;
+  useInput((input, key) => {
+    if (modal.current) return;
+    const command = commandFor(input, key);
+    if (command) commands[command]();
+  });
 
   const state: UiState = {
     project: engine.config.project.name,

@@ -36,6 +36,7 @@ export type KeySpec = string;
 export interface Binding {
   command: Command;
   keys: KeySpec[];
+  /** Short enough for the help's two columns. */
   description: string;
   section: 'Panels' | 'Machines' | 'Logs' | 'General';
 }
@@ -48,23 +49,23 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'focus.builds', keys: ['3'], description: 'focus Builds', section: 'Panels' },
   { command: 'focus.peers', keys: ['4'], description: 'focus Peers', section: 'Panels' },
   { command: 'focus.logs', keys: ['5'], description: 'focus Logs', section: 'Panels' },
-  { command: 'select.up', keys: ['up', 'k'], description: 'select the row above (Logs: scroll up a line)', section: 'Panels' },
-  { command: 'select.down', keys: ['down', 'j'], description: 'select the row below (Logs: scroll down a line)', section: 'Panels' },
-  { command: 'hosts.up', keys: ['u'], description: 'bring up machines (provider, type, count)', section: 'Machines' },
-  { command: 'init', keys: ['i'], description: 'bring up or repair init (registry, /project share, builds)', section: 'Machines' },
-  { command: 'hosts.setup', keys: ['S'], description: 'set up the selected hosts', section: 'Machines' },
-  { command: 'build', keys: ['b'], description: 'build the images in docker/ on init', section: 'Machines' },
-  { command: 'hosts.save', keys: ['s'], description: 'save the selected hosts (asks first)', section: 'Machines' },
-  { command: 'hosts.resume', keys: ['r'], description: 'resume the selected hosts', section: 'Machines' },
-  { command: 'hosts.destroy', keys: ['d'], description: 'destroy the selected hosts (asks first)', section: 'Machines' },
-  { command: 'logs.show', keys: ['l'], description: "show the selection's log (a host, a build, or pcc's own)", section: 'Logs' },
-  { command: 'logs.filter', keys: ['/'], description: 'filter the log (Enter keeps it, Esc clears it)', section: 'Logs' },
-  { command: 'logs.pageUp', keys: ['pageup'], description: 'scroll the log up a page (stops following)', section: 'Logs' },
-  { command: 'logs.pageDown', keys: ['pagedown'], description: 'scroll the log down a page', section: 'Logs' },
-  { command: 'logs.top', keys: ['home'], description: 'go to the oldest line', section: 'Logs' },
-  { command: 'logs.follow', keys: ['end'], description: 'go to the end and follow new lines', section: 'Logs' },
+  { command: 'select.up', keys: ['up', 'k'], description: 'row above (Logs: a line up)', section: 'Panels' },
+  { command: 'select.down', keys: ['down', 'j'], description: 'row below (Logs: a line down)', section: 'Panels' },
+  { command: 'hosts.up', keys: ['u'], description: 'bring up machines', section: 'Machines' },
+  { command: 'init', keys: ['i'], description: 'bring up or repair init', section: 'Machines' },
+  { command: 'hosts.setup', keys: ['S'], description: 'set up the selection', section: 'Machines' },
+  { command: 'build', keys: ['b'], description: 'build docker/ images on init', section: 'Machines' },
+  { command: 'hosts.save', keys: ['s'], description: 'save the selection (asks first)', section: 'Machines' },
+  { command: 'hosts.resume', keys: ['r'], description: 'resume the selection', section: 'Machines' },
+  { command: 'hosts.destroy', keys: ['d'], description: 'destroy the selection (asks first)', section: 'Machines' },
+  { command: 'logs.show', keys: ['l'], description: "tail the selection's log", section: 'Logs' },
+  { command: 'logs.filter', keys: ['/'], description: 'filter the log', section: 'Logs' },
+  { command: 'logs.pageUp', keys: ['pageup'], description: 'log: page up, stop following', section: 'Logs' },
+  { command: 'logs.pageDown', keys: ['pagedown'], description: 'log: page down', section: 'Logs' },
+  { command: 'logs.top', keys: ['home'], description: 'log: oldest line', section: 'Logs' },
+  { command: 'logs.follow', keys: ['end'], description: 'log: end, follow new lines', section: 'Logs' },
   { command: 'help', keys: ['?'], description: 'show or hide this help', section: 'General' },
-  { command: 'quit', keys: ['q', 'ctrl+c'], description: 'quit (asks first while work is in flight)', section: 'General' },
+  { command: 'quit', keys: ['q', 'ctrl+c'], description: 'quit (asks if work is in flight)', section: 'General' },
 ];
 
 const NAMED: Record<string, keyof Key> = {
