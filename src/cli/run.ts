@@ -97,7 +97,9 @@ async function openTerminalUi(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const config = projectConfig(io, values.project);
-  // Loaded only here, so headless commands never load ink and react.
+  // React picks its build when first loaded: the production one, unless told otherwise. Loaded only
+  // here, so headless commands never load ink and react.
+  process.env.NODE_ENV ??= 'production';
   const { openTerminalUi: open } = await import('../ui/open-ui.js');
   return open(config, io.env);
 }

@@ -120,4 +120,21 @@ describe('the terminal UI in a terminal, on the fleet', () => {
     expect(shown).not.toContain('1 Hosts');
     expect(await pane('#{alternate_on} #{cursor_flag}')).toBe('0 1');
   });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+  ] as const)('gives the terminal back when killed by %s', async (signal, code) => {
+    await tmux('send-keys', '-t', 'tui', `clear && echo BEFORE-${signal} && node ${PCC_BIN}; echo ${signal}-EXIT=$?`, 'Enter');
+    await waitFor(/no hosts — press u to bring one up/, 30_000);
+    expect(await pane('#{alternate_on}')).toBe('1');
+    const shell = await pane('#{pane_pid}');
+    const child = (await execa('pgrep', ['-P', shell, 'node'])).stdout.trim();
+    process.kill(Number(child), signal);
+    const shown = await waitFor(new RegExp(`${signal}-EXIT=${code}`), 20_000);
+    expect(shown).toContain(`BEFORE-${signal}`);
+    expect(shown).not.toContain('1 Hosts');
+    expect(await pane('#{alternate_on} #{cursor_flag}')).toBe('0 1');
+  });
 });
