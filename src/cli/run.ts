@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { describeError, PccError, UsageError } from '../engine/errors.js';
 import type { Command } from './command.js';
 import { buildCommand, initCommand, registryCommand } from './commands/controller.js';
@@ -15,6 +16,7 @@ import {
 } from './commands/hosts.js';
 import { peersCommand } from './commands/peers.js';
 import { setupCommand } from './commands/setup.js';
+import { projectConfig } from './context.js';
 import { print, type CliIo } from './io.js';
 import { pccVersion } from './version.js';
 
@@ -42,7 +44,7 @@ export function usage(): string {
     'pcc — a personal compute cloud for scientific computing',
     '',
     'Usage:',
-    `  ${'pcc'.padEnd(width)}  open the terminal UI (needs a terminal)`,
+    `  ${'pcc [--project DIR]'.padEnd(width)}  open the terminal UI (needs a terminal; ? lists its keys)`,
     ...COMMANDS.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
     `  ${'pcc help [COMMAND]'.padEnd(width)}  show this help, or one command's`,
     '',
@@ -58,7 +60,7 @@ export function usage(): string {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const [first, ...rest] = argv;
-    if (first === undefined) return openTerminalUi(io);
+    if (first === undefined || first.startsWith('--project')) return await openTerminalUi(argv, io);
     if (first === '-V' || first === '--version') {
       print(io.stdout, pccVersion());
       return 0;
@@ -91,14 +93,19 @@ function help(name: string | undefined, io: CliIo): number {
   return 0;
 }
 
-function openTerminalUi(io: CliIo): number {
+async function openTerminalUi(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { project: { type: 'string' } } });
   if (!io.interactive) {
     print(io.stderr, "pcc's terminal UI needs a terminal. Without one, use the headless commands:\n");
     print(io.stderr, usage());
     return 2;
   }
-  print(io.stdout, usage());
-  return 0;
+  const config = projectConfig(io, values.project);
+  // React picks its build when first loaded: the production one, unless told otherwise. Loaded only
+  // here, so headless commands never load ink and react.
+  process.env.NODE_ENV ??= 'production';
+  const { openTerminalUi: open } = await import('../ui/open-ui.js');
+  return open(config, io.env);
 }
 
 function reportError(error: unknown, io: CliIo): number {

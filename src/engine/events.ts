@@ -47,3 +47,26 @@ export class EngineEvents {
     return () => this.#emitter.off('event', listener);
   }
 }
+
+/** One line that tells a person what an event means (the CLI prints it, the UI logs it); none for peers. */
+export function describeEvent(event: EngineEvent): string | undefined {
+  switch (event.type) {
+    case 'task':
+      if (event.phase === 'started') return `==> ${event.title}`;
+      if (event.phase === 'failed') return `==> ${event.title}: failed`;
+      return `==> ${event.title}: done`;
+    case 'host.state':
+      return `    ${event.host}: ${event.state}${event.address ? ` at ${event.address}` : ''}`;
+    case 'host.output':
+      return `    ${event.host}| ${event.line}`;
+    case 'setup':
+      if (event.phase === 'started') return undefined;
+      return `    ${event.host}: ${event.step} ${event.phase}${event.message ? `: ${event.message}` : ''}`;
+    case 'build':
+      return `    ${event.image}: ${event.phase}${event.message ? `: ${event.message}` : ''}${event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`}`;
+    case 'build.output':
+      return `    ${event.image}| ${event.line}`;
+    case 'log':
+      return `    ${event.level === 'info' ? '' : `${event.level}: `}${event.host ? `${event.host}: ` : ''}${event.message}`;
+  }
+}

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
-import { buildImages, type BuildReport } from '../../engine/builds.js';
-import { INIT_REGISTRY, initController, initDocker, initRegistry, requireInit } from '../../engine/controller/init.js';
-import { dockerFromEnv } from '../../engine/docker-client.js';
-import { reconcile } from '../../engine/lifecycle.js';
+import type { BuildReport } from '../../engine/builds.js';
+import { buildOnInit, initController, initRegistry, requireInit } from '../../engine/controller/init.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';
 import { print, printJson, type CliIo } from '../io.js';
@@ -47,13 +45,7 @@ export const buildCommand: Command = {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
     const engine = openEngine(io, values.project);
     try {
-      await reconcile(engine);
-      const host = requireInit(engine);
-      const report = await buildImages(
-        engine,
-        { docker: initDocker(engine, host), registry: initRegistry(engine, host), local: dockerFromEnv(engine.env, 60_000), registryHost: INIT_REGISTRY },
-        { names: positionals },
-      );
+      const report = await buildOnInit(engine, positionals);
       if (values.json) printJson(io, report);
       else printBuilds(io, report);
       return report.ok ? 0 : 1;

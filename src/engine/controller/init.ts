@@ -63,6 +63,17 @@ async function ensureInitRunning(engine: Engine): Promise<HostRecord> {
   return requireInit(engine);
 }
 
+/** `pcc build`: builds the project's images (all, or these and what they are FROM) on the running init. */
+export async function buildOnInit(engine: Engine, names: string[] = []): Promise<BuildReport> {
+  await reconcile(engine);
+  const host = requireInit(engine);
+  return buildImages(
+    engine,
+    { docker: initDocker(engine, host), registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY },
+    { names },
+  );
+}
+
 /** init's record; an error that says to run `pcc init` when there is none running. */
 export function requireInit(engine: Engine): HostRecord {
   const host = engine.state.read().hosts.init;

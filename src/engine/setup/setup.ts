@@ -28,6 +28,11 @@ export function hostSteps(config: Config, role: HostRecord['role'] = 'compute'):
     : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, projectShare];
 }
 
+/** How many steps one setup run has per role; init's run continues with its services. */
+export function setupStepTotals(config: Config, initServices: number): Record<HostRecord['role'], number> {
+  return { init: hostSteps(config, 'init').length + initServices, compute: hostSteps(config, 'compute').length };
+}
+
 export type StepOutcome = Exclude<SetupPhase, 'started'>;
 
 export interface StepResult {

@@ -1,0 +1,61 @@
+import { createContext, useContext } from 'react';
+import type { ProviderName } from '../providers/provider.js';
+import type { ConfirmRequest } from './dialogs/confirm.js';
+import type { UpChoice } from './dialogs/up-menu.js';
+import type { Layout } from './layout.js';
+import type { LogLine, LogView } from './log-buffer.js';
+import type { UiModel } from './model.js';
+import type { HostListRow } from './panels/hosts.js';
+import type { Outcome } from './status-line.js';
+
+export const PANELS = ['hosts', 'registry', 'builds', 'peers', 'logs'] as const;
+export type PanelName = (typeof PANELS)[number];
+
+export type Dialog = { kind: 'help' } | { kind: 'up' } | { kind: 'confirm'; request: ConfirmRequest };
+
+/** Everything the layout shows; owned by AppContainer. */
+export interface UiState {
+  project: string;
+  sizes: Layout;
+  focus: PanelName;
+  model: UiModel;
+  hostRows: HostListRow[];
+  selection: Record<PanelName, number>;
+  providers: ProviderName[];
+  logSource: string;
+  /** The log lines in view. */
+  logLines: LogLine[];
+  logView: LogView;
+  filter: string;
+  filterEditing: boolean;
+  dialog: Dialog | undefined;
+  /** Titles of the work in flight. */
+  jobs: string[];
+  outcome: Outcome | undefined;
+  tick: number;
+  now: number;
+}
+
+/** What the layout's own inputs (dialogs, the filter) can do. */
+export interface UiActions {
+  closeDialog(): void;
+  bringUp(choice: UpChoice): void;
+  setFilter(text: string): void;
+  /** Leaves the filter input, keeping the filter or clearing it. */
+  endFilter(keep: boolean): void;
+}
+
+export const UiStateContext = createContext<UiState | undefined>(undefined);
+export const UiActionsContext = createContext<UiActions | undefined>(undefined);
+
+export function useUiState(): UiState {
+  const state = useContext(UiStateContext);
+  if (!state) throw new Error('useUiState outside AppContainer');
+  return state;
+}
+
+export function useUiActions(): UiActions {
+  const actions = useContext(UiActionsContext);
+  if (!actions) throw new Error('useUiActions outside AppContainer');
+  return actions;
+}

@@ -1,0 +1,175 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/engine/config/load.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import type { HostRecord } from '../../src/engine/state.js';
+import type { Machine, Provider } from '../../src/providers/provider.js';
+import { AppContainer } from '../../src/ui/app-container.js';
+import { makeProject } from '../helpers/project.js';
+
+const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', pageUp: '\x1b[5~', end: '\x1b[F' };
+// The test stdin holds one write until Ink reads it: give each key time to be read and rendered.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 80));
+
+const host = (name: string): HostRecord => ({
+  name, provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {},
+  ssh: { host: '127.0.0.1', port: 2200, user: 'vagrant', identityFile: '/dev/null' }, createdAt: '', updatedAt: '',
+});
+
+/** A provider (the engine's test seam) whose listing waits until released, so the start-up reconcile stays in flight. */
+class HeldProvider implements Provider {
+  readonly name = 'vagrant' as const;
+  release: () => void = () => undefined;
+  readonly #held = new Promise<void>((resolve) => (this.release = resolve));
+  capabilities() {
+    return { canSuspend: true };
+  }
+  async list(): Promise<Machine[]> {
+    await this.#held;
+    return [];
+  }
+  async up(): Promise<Machine[]> {
+    throw new Error('not used');
+  }
+  async start() {}
+  async save() {}
+  async destroy() {}
+  async sshEndpoint(): Promise<never> {
+    throw new Error('not used');
+  }
+}
+
+async function openApp(options: { hosts?: string[]; providers?: Provider[] } = {}) {
+  const root = makeProject({ 'project.env': 'PROJECT_NAME=uitest\n' });
+  const engine = createEngine(loadConfig(root, {}), { env: {}, providers: options.providers ?? [] });
+  await engine.state.update((state) => {
+    for (const name of options.hosts ?? []) state.hosts[name] = host(name);
+  });
+  const events: EngineEvent[] = [];
+  engine.events.subscribe((event) => events.push(event));
+  const app = render(<AppContainer engine={engine} />);
+  const screen = () => (app.lastFrame() ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+  const press = async (...keys: string[]) => {
+    for (const key of keys) {
+      app.stdin.write(key);
+      await tick();
+    }
+  };
+  // Start-up reads the hosts from the providers (at once, unless a provider holds it).
+  await expectScreen(screen, options.providers ? 'read hosts from the providers' : '✓ read hosts from the providers');
+  return { ...app, engine, events, screen, press };
+}
+
+async function expectScreen(screen: () => string, text: string | RegExp) {
+  await expect.poll(screen, { timeout: 3000 }).toMatch(text);
+}
+
+function emitLines(engine: Engine, count: number, prefix = 'line') {
+  for (let index = 0; index < count; index++) engine.events.emit({ type: 'log', level: 'info', message: `${prefix} ${index}` });
+}
+
+describe('the terminal UI', () => {
+  it('opens with every panel, their next steps, and a status line', async () => {
+    const { screen } = await openApp();
+    await expectScreen(screen, /✓ read hosts from the providers: 0 host\(s\)/);
+    for (const text of ['1 Hosts', '2 Registry', '3 Builds', '4 Peers', '5 Logs', 'no hosts — press u to bring one up', 'no registry — press i', 'no builds yet', 'the overlay has no', '? help · q quit']) {
+      expect(screen()).toContain(text);
+    }
+  });
+
+  it('keys do not fire while the help is open; Esc closes it', async () => {
+    const { screen, press } = await openApp();
+    await press('?');
+    expect(screen()).toContain('Keys');
+    await press('u', '3', 'q');
+    expect(screen()).not.toContain('Bring up machines');
+    expect(screen()).toContain('Keys');
+    await press(KEYS.escape);
+    await expectScreen(screen, '1 Hosts');
+  });
+
+  it('the bring-up menu takes j/k and digits itself', async () => {
+    const provider = new HeldProvider();
+    provider.release();
+    const { screen, press } = await openApp({ providers: [provider] });
+    await press('u');
+    expect(screen()).toContain('Provider:');
+    await press('j', '5', 'q', 'd');
+    expect(screen()).toContain('Bring up machines');
+    await press(KEYS.escape);
+    await expectScreen(screen, '1 Hosts');
+  });
+
+  it('/ filters the log; keys typed into the filter only filter', async () => {
+    const { engine, screen, press } = await openApp();
+    emitLines(engine, 3, 'docker');
+    emitLines(engine, 3, 'quota');
+    await expectScreen(screen, 'quota 2');
+    await press('/', 'q', 'u', 'o');
+    expect(screen()).toContain('/quo▏');
+    expect(screen()).not.toContain('Bring up machines');
+    await press(KEYS.enter);
+    expect(screen()).toContain('quota 1');
+    expect(screen()).not.toContain('docker 1');
+    await press('/', KEYS.escape);
+    await expectScreen(screen, 'docker 1');
+  });
+
+  it('follows the log until scrolled up; End resumes following', async () => {
+    const { engine, screen, press } = await openApp();
+    emitLines(engine, 60);
+    await expectScreen(screen, 'line 59');
+    await press('5', KEYS.pageUp);
+    expect(screen()).toContain('scrolled — End follows');
+    expect(screen()).not.toContain('line 59');
+    emitLines(engine, 5, 'later');
+    await tick();
+    expect(screen()).not.toContain('later 4');
+    await press(KEYS.end);
+    await expectScreen(screen, 'later 4');
+    expect(screen()).toContain('following');
+  });
+
+  it('save asks first, starting on Cancel; errors land in the status line', async () => {
+    const { engine, events, screen, press } = await openApp({ hosts: ['vagrant1', 'vagrant2'] });
+    await expectScreen(screen, 'vagrant2');
+    await press('j', 's');
+    expect(screen()).toContain('Save vagrant1?');
+    expect(screen()).toContain('vagrant1 (vagrant) is powered off (disk kept, memory lost)');
+    await press(KEYS.enter);
+    expect(screen()).not.toContain('Save vagrant1?');
+    expect(events.some((event) => event.type === 'task' && event.task === 'save')).toBe(false);
+    await press('s', KEYS.right, KEYS.enter);
+    await expectScreen(screen, /✗ save vagrant1: the vagrant provider is not available/);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task', task: 'save', phase: 'failed' }));
+    expect(engine.logs.read('vagrant1')).toContain('error: save vagrant1: the vagrant provider is not available');
+  });
+
+  it("destroying every host of a provider needs the provider's name typed", async () => {
+    const { events, screen, press } = await openApp({ hosts: ['vagrant1', 'vagrant2'] });
+    await expectScreen(screen, 'vagrant2');
+    await press('d');
+    for (const text of ['Destroy vagrant?', 'vagrant1 (vagrant, running): the machine and its disk are deleted', 'vagrant2 (vagrant, running)', 'that is every vagrant host', 'Type vagrant to enable Destroy']) {
+      expect(screen()).toContain(text);
+    }
+    await press(KEYS.right, KEYS.enter);
+    expect(screen()).toContain('Destroy vagrant?');
+    await press('v', 'a', 'g', 'r', 'a', 'n', 't', KEYS.enter);
+    await expectScreen(screen, /✗ destroy vagrant: /);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task', task: 'destroy', title: 'destroy vagrant', phase: 'started' }));
+  });
+
+  it('quitting while work is in flight asks first', async () => {
+    const provider = new HeldProvider();
+    const { screen, press } = await openApp({ providers: [provider] });
+    expect(screen()).toContain('read hosts from the providers');
+    await press('q');
+    expect(screen()).toContain('Quit while work is in flight?');
+    expect(screen()).toContain('read hosts from the providers — stops where it is');
+    await press(KEYS.enter);
+    expect(screen()).not.toContain('Quit while work is in flight?');
+    provider.release();
+    await expectScreen(screen, /✓ read hosts from the providers/);
+  });
+});

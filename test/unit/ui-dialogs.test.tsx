@@ -1,0 +1,120 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfirmDialog } from '../../src/ui/dialogs/confirm.js';
+import { HelpOverlay } from '../../src/ui/dialogs/help.js';
+import { UpMenu } from '../../src/ui/dialogs/up-menu.js';
+import { KEYMAP, keyLabel } from '../../src/ui/keymap.js';
+
+const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', left: '\x1b[D', down: '\x1b[B', backspace: '\x7f' };
+// The test stdin holds one write until Ink reads it: give each key time to be read and rendered.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 80));
+
+async function type(stdin: { write(data: string): void }, ...keys: string[]) {
+  for (const key of keys) {
+    stdin.write(key);
+    await tick();
+  }
+}
+
+function confirm(typed?: string) {
+  const onConfirm = vi.fn();
+  const onCancel = vi.fn();
+  const app = render(
+    <ConfirmDialog
+      title="Destroy vagrant?"
+      lines={['vagrant1 (vagrant, running): the machine and its disk are deleted', 'that is every vagrant host']}
+      action="Destroy"
+      {...(typed ? { typed } : {})}
+      onConfirm={onConfirm}
+      onCancel={onCancel}
+      width={90}
+    />,
+  );
+  return { ...app, onConfirm, onCancel };
+}
+
+describe('confirm dialog', () => {
+  it('lists what will happen and starts on Cancel: Enter cancels', async () => {
+    const dialog = confirm();
+    const frame = dialog.lastFrame() ?? '';
+    expect(frame).toContain('Destroy vagrant?');
+    expect(frame).toContain('• vagrant1 (vagrant, running): the machine and its disk are deleted');
+    expect(frame).toContain('• that is every vagrant host');
+    await type(dialog.stdin, KEYS.enter);
+    expect(dialog.onCancel).toHaveBeenCalledOnce();
+    expect(dialog.onConfirm).not.toHaveBeenCalled();
+  });
+
+  it('goes ahead only after moving to the action; Esc cancels', async () => {
+    const dialog = confirm();
+    await type(dialog.stdin, KEYS.right, KEYS.left, KEYS.enter);
+    expect(dialog.onConfirm).not.toHaveBeenCalled();
+    await type(dialog.stdin, KEYS.right, KEYS.enter);
+    expect(dialog.onConfirm).toHaveBeenCalledOnce();
+    const other = confirm();
+    await type(other.stdin, KEYS.right, KEYS.escape);
+    await vi.waitFor(() => expect(other.onCancel).toHaveBeenCalledOnce());
+    expect(other.onConfirm).not.toHaveBeenCalled();
+  });
+
+  it("with a typed confirmation, the action stays disabled until the provider's name is typed exactly", async () => {
+    const dialog = confirm('vagrant');
+    expect(dialog.lastFrame()).toContain('Type vagrant to enable Destroy:');
+    await type(dialog.stdin, KEYS.right, KEYS.enter);
+    expect(dialog.onConfirm).not.toHaveBeenCalled();
+    await type(dialog.stdin, 'v', 'a', 'g', 'r', 'a', 'n', 't', 'x', KEYS.enter);
+    expect(dialog.onConfirm).not.toHaveBeenCalled();
+    expect(dialog.lastFrame()).toContain('vagrantx▏');
+    await type(dialog.stdin, KEYS.backspace, KEYS.enter);
+    expect(dialog.onConfirm).toHaveBeenCalledOnce();
+    expect(dialog.onCancel).not.toHaveBeenCalled();
+  });
+
+  it('typed letters that are keys elsewhere (q, d, j) only type', async () => {
+    const dialog = confirm('qdj');
+    await type(dialog.stdin, 'q', 'd', 'j');
+    expect(dialog.lastFrame()).toContain('qdj▏');
+    expect(dialog.onCancel).not.toHaveBeenCalled();
+  });
+});
+
+describe('bring-up menu', () => {
+  it('asks provider, machine type and count in turn', async () => {
+    const onChoose = vi.fn();
+    const menu = render(<UpMenu providers={['vagrant']} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
+    expect(menu.lastFrame()).toContain('Provider:');
+    await type(menu.stdin, KEYS.enter);
+    expect(menu.lastFrame()).toContain('Machine type (vagrant):');
+    await type(menu.stdin, 'j', KEYS.enter);
+    expect(menu.lastFrame()).toContain('How many gpu machines (vagrant)?');
+    await type(menu.stdin, KEYS.down, KEYS.enter);
+    expect(onChoose).toHaveBeenCalledWith({ provider: 'vagrant', computeType: 'gpu', count: 2 });
+  });
+
+  it('Esc cancels', async () => {
+    const onCancel = vi.fn();
+    const menu = render(<UpMenu providers={['vagrant']} onChoose={vi.fn()} onCancel={onCancel} width={80} />);
+    await type(menu.stdin, KEYS.escape);
+    await vi.waitFor(() => expect(onCancel).toHaveBeenCalledOnce());
+  });
+});
+
+describe('help overlay', () => {
+  it('lists every key of the keymap with what it does', () => {
+    const frame = render(<HelpOverlay onClose={vi.fn()} width={100} />).lastFrame() ?? '';
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    for (const binding of KEYMAP) {
+      expect(frame).toMatch(new RegExp(`${escape(binding.keys.map(keyLabel).join(' / '))} +${escape(binding.description)}`));
+    }
+    expect(frame).toContain('Dialogs: ←/→ choose, Enter confirms, Esc cancels');
+  });
+
+  it('closes on ? and on Esc', async () => {
+    const onClose = vi.fn();
+    const help = render(<HelpOverlay onClose={onClose} width={120} />);
+    await type(help.stdin, '?');
+    expect(onClose).toHaveBeenCalledOnce();
+    await type(help.stdin, KEYS.escape);
+    await vi.waitFor(() => expect(onClose).toHaveBeenCalledTimes(2));
+  });
+});
