@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 
 export interface PccKey {
   privateKeyFile: string;
@@ -15,7 +15,7 @@ export function ensurePccKey(stateDir: string, comment: string): PccKey {
   const publicFile = `${privateKeyFile}.pub`;
   if (!existsSync(privateKeyFile) || !existsSync(publicFile)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const keys = utils.generateKeyPairSync('ed25519', { comment });
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
     writeFileSync(privateKeyFile, keys.private, { mode: 0o600 });
     writeFileSync(publicFile, `${keys.public}\n`, { mode: 0o644 });
   }
