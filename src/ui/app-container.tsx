@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.js';
 import { describeError, PccError } from '../engine/errors.js';
 import type { EngineEvent } from '../engine/events.js';
 import { destroy, reconcile, resume, save, up } from '../engine/lifecycle.js';
+import { overlayPeers } from '../engine/overlay/overlay.js';
 import { failureLines, setup, setupStepTotals } from '../engine/setup/setup.js';
 import { App } from './app.js';
 import { UiActionsContext, UiStateContext, type Dialog, type PanelName, type UiActions, type UiState, PANELS } from './contexts.js';
@@ -37,6 +38,11 @@ interface HostSelection {
  * each key, and hands state and actions to the layout through contexts. Work never runs here: each
  * action is an engine call whose progress arrives as events, so the screen stays responsive.
  */
+/** How often the peers panel re-reads the overlay (handshake ages, bytes). */
+const PEERS_REFRESH_MS = 30_000;
+/** Engine tasks after which the overlay's members may have changed. */
+const MEMBERSHIP_TASKS = new Set(['setup', 'init', 'destroy', 'resume']);
+
 export function AppContainer(props: { engine: Engine }) {
   const { engine } = props;
   const { exit } = useApp();
@@ -156,6 +162,22 @@ export function AppContainer(props: { engine: Engine }) {
       return `${hosts.filter((host) => host.state !== 'gone').length} host(s)`;
     });
   }, [engine, ring, run, syncFromState, refreshRegistry]);
+
+  // Peers: read at start, after work that changes the overlay's members, and as handshakes age.
+  useEffect(() => {
+    const refresh = () => {
+      overlayPeers(engine).catch((error: unknown) => engine.events.emit({ type: 'log', level: 'warn', message: `reading overlay peers: ${(error as Error).message}` }));
+    };
+    refresh();
+    const timer = setInterval(refresh, PEERS_REFRESH_MS);
+    const unsubscribe = engine.events.subscribe((event) => {
+      if (event.type === 'task' && event.phase !== 'started' && MEMBERSHIP_TASKS.has(event.task)) refresh();
+    });
+    return () => {
+      clearInterval(timer);
+      unsubscribe();
+    };
+  }, [engine]);
 
   const busy = jobs.current.size > 0 || model.builds.some(buildRunning);
   // The spinner and running build times tick only while something is in flight: idle costs nothing.
