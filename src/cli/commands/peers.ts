@@ -2,34 +2,16 @@ import { parseArgs } from 'node:util';
 import { reconcile } from '../../engine/lifecycle.js';
 import { overlayPeers } from '../../engine/overlay/overlay.js';
 import type { PeerStatus } from '../../engine/overlay/peer-status.js';
+import { age, bytes } from '../../engine/units.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';
 import { print, printJson, type CliIo } from '../io.js';
-
-function bytes(value: number | undefined): string {
-  if (value === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let scaled = value;
-  let unit = 0;
-  while (scaled >= 1024 && unit < units.length - 1) {
-    scaled /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? scaled : scaled.toFixed(1)} ${units[unit]}`;
-}
-
-function age(seconds: number | undefined): string {
-  if (seconds === undefined) return 'never';
-  if (seconds < 120) return `${seconds} s ago`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
-}
 
 function printPeers(io: CliIo, peers: PeerStatus[]): void {
   if (peers.length === 0) return print(io.stdout, 'no overlay peers — hosts join the overlay during setup: pcc init, then pcc up and pcc setup');
   const rows = [
     ['HOST', 'OVERLAY', 'CONTAINERS', 'ENDPOINT', 'HANDSHAKE', 'RX', 'TX', 'STATE'],
-    ...peers.map((p) => [p.host, p.overlayAddress, p.containerSubnet, p.endpoint ?? '-', age(p.handshakeAgeS), bytes(p.rxBytes), bytes(p.txBytes), p.state]),
+    ...peers.map((p) => [p.host, p.overlayAddress, p.containerSubnet, p.endpoint ?? '-', p.handshakeAgeS === undefined ? 'never' : `${age(p.handshakeAgeS)} ago`, bytes(p.rxBytes), bytes(p.txBytes), p.state]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());

@@ -1,4 +1,5 @@
 import type { PeerStatus } from '../../engine/overlay/peer-status.js';
+import { age, bytes } from '../../engine/units.js';
 import { EmptyState, Panel, contentLines, contentWidth } from './panel.js';
 import { Table, type Column, type Line } from './table.js';
 
@@ -11,25 +12,6 @@ const COLUMNS: Column[] = [
 ];
 
 const STATE_COLORS = { up: 'green', stale: 'yellow', down: 'red' } as const;
-
-export function bytes(count: number | undefined): string {
-  if (count === undefined) return '-';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = count;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function age(seconds: number | undefined): string {
-  if (seconds === undefined) return 'never';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
-  return `${Math.floor(seconds / 3600)} h`;
-}
 
 export function PeersPanel(props: { peers: PeerStatus[]; selected: number; focused: boolean; width: number; height: number }) {
   const lines: Line[] = props.peers.map((peer, item) => ({
