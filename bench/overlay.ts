@@ -42,7 +42,9 @@ async function run(engine: Engine, host: string, command: string): Promise<strin
 
 /** Bits per second the client received from the server over SECONDS of iperf3. */
 async function throughput(engine: Engine, client: string, server: string): Promise<number> {
-  const report = JSON.parse(await run(engine, client, `iperf3 -J -c ${server} -t ${SECONDS}`)) as { end: { sum_received: { bits_per_second: number } } };
+  const command = `iperf3 -J -c ${server} -t ${SECONDS}`;
+  const report = JSON.parse(await run(engine, client, `${command} || true`)) as { error?: string; end: { sum_received?: { bits_per_second: number } } };
+  if (!report.end.sum_received) throw new Error(`${client}: ${command}: ${report.error ?? 'no result'}`);
   return report.end.sum_received.bits_per_second;
 }
 
@@ -53,9 +55,10 @@ try {
   const summary = await setupHosts(engine, Object.values(engine.state.read().hosts), 'bench', { steps: [dockerStorage, dockerEngine, overlayDriver(engine.config).step] });
   if (!summary.ok) throw new Error(`setup failed: ${failureLines(summary).join('; ')}`);
   const hostB = engine.state.read().hosts[b];
-  if (!hostB?.overlay || !hostB.ssh) throw new Error(`${b} did not join the overlay`);
+  if (!hostB?.overlay?.endpoint) throw new Error(`${b} did not join the overlay`);
   const overlayB = overlayAddress(engine.config.hosts.compute.overlay, hostB.overlay.index).address;
-  const bridgeB = hostB.ssh.host;
+  // Its address on the fleet's bridge, where the overlay's own packets travel.
+  const bridgeB = hostB.overlay.endpoint;
   await run(engine, b, 'iperf3 -s -D');
   const overlay: number[] = [];
   const bridge: number[] = [];
@@ -65,9 +68,9 @@ try {
   }
   const gbit = (bits: number) => (bits / 1e9).toFixed(2);
   console.log(`\nbench/overlay — TCP, ${SECONDS} s per run, median of ${ROUNDS} alternating runs, ${a} → ${b}`);
-  console.log('path                         Gbit/s');
-  console.log(`direct bridge (${bridgeB})`.padEnd(29) + gbit(median(bridge)));
-  console.log(`overlay (${overlayB}, ${overlayDriver(engine.config).id})`.padEnd(29) + gbit(median(overlay)));
+  console.log(`${"path".padEnd(38)}Gbit/s`);
+  console.log(`direct bridge (${bridgeB})`.padEnd(38) + gbit(median(bridge)));
+  console.log(`overlay (${overlayB}, ${overlayDriver(engine.config).id})`.padEnd(38) + gbit(median(overlay)));
   console.log(`overlay/bridge ratio: ${(median(overlay) / median(bridge)).toFixed(3)}`);
 } finally {
   await destroy(engine, 'all').catch((error: Error) => console.error(`cleanup: ${error.message}`));

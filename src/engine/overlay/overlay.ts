@@ -53,6 +53,16 @@ export function memberOverlay(host: HostRecord): OverlayMember {
   return { name: host.name, index: host.overlay.index, peerId: host.overlay.peerId, endpoint: host.overlay.endpoint };
 }
 
+/**
+ * The host as an overlay member. In a dry run a host may have no index yet: it is shown with the
+ * one it would get, and nothing is recorded.
+ */
+export function memberFor(host: HostRecord, members: OverlayMember[], config: Config): OverlayMember {
+  if (host.overlay) return memberOverlay(host);
+  const index = nextOverlayIndex(config.hosts[host.role].overlay, members.map((member) => member.index), host.role);
+  return { name: host.name, index, peerId: undefined, endpoint: undefined };
+}
+
 function memberHosts(engine: Engine): HostRecord[] {
   return Object.values(engine.state.read().hosts).filter((host) => host.overlay && host.state !== 'gone');
 }

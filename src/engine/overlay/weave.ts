@@ -4,7 +4,7 @@ import { sshTarget } from '../lifecycle.js';
 import { stepCall, stepScript, unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
 import type { HostRecord } from '../state.js';
 import { overlayAddress } from './addressing.js';
-import { assignOverlayIndexes, endpointOf, memberOverlay, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
+import { assignOverlayIndexes, endpointOf, memberFor, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
 import type { PeerStatus } from './peer-status.js';
 
 /** Weave's own port for peer connections. */
@@ -98,7 +98,7 @@ function targetsOf(self: HostRecord, members: OverlayMember[]): string {
 }
 
 function inputs(context: StepContext): Record<string, string> {
-  const self = memberOverlay(context.host);
+  const self = memberFor(context.host, context.members(), context.config);
   const password = context.settings.overlay.weavePassword;
   return {
     WEAVE_NICKNAME: context.host.name,

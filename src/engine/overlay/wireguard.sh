@@ -121,7 +121,6 @@ wireguard_inspect() {
   fact live_address "$(ip -o -4 address show dev "$OVERLAY_IF" 2>/dev/null | awk '{print $4}' | paste -sd, -)"
   fact live_port "$(wg show "$OVERLAY_IF" listen-port 2>/dev/null || echo none)"
   fact live_peers "$(wg show "$OVERLAY_IF" peers 2>/dev/null | sort | paste -sd, -)"
-  fact docker "$(docker info >/dev/null 2>&1 && echo running || echo absent)"
   fact network "$(wireguard_network)"
   fact firewall "$(wireguard_firewall_fact)"
   fact underlay "$(wireguard_underlay)"
@@ -129,6 +128,8 @@ wireguard_inspect() {
 
 wireguard_apply() {
   set -euo pipefail
+  # The docker-engine step runs first; a dry run plans this step before Docker is there.
+  docker info >/dev/null 2>&1 || fail "Docker is not running, so the containers' network cannot be made (see the docker-engine step)"
   if [ "${DO_INSTALL:-}" = 1 ]; then
     apt_install wireguard-tools
     [ "$(wireguard_kernel)" = yes ] || apt_install wireguard-go

@@ -6,7 +6,7 @@ import { sshTarget } from '../lifecycle.js';
 import { parseFacts, stepCall, stepScript, unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
 import type { HostRecord } from '../state.js';
 import { overlayAddress } from './addressing.js';
-import { assignOverlayIndexes, endpointOf, memberOverlay, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
+import { assignOverlayIndexes, endpointOf, memberFor, memberOverlay, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
 import type { PeerStatus } from './peer-status.js';
 
 /** The overlay interface, the Docker network of each host's containers and its bridge. */
@@ -54,7 +54,8 @@ export function peerSections(self: OverlayMember, members: OverlayMember[], sett
 
 function stepInputs(context: StepContext): Record<string, string> {
   const { overlay } = context.settings;
-  const self = memberOverlay(context.host);
+  const members = context.members();
+  const self = memberFor(context.host, members, context.config);
   const { addressCidr, containerSubnet } = overlayAddress(overlay, self.index);
   return {
     OVERLAY_IF: OVERLAY_INTERFACE,
@@ -66,7 +67,7 @@ function stepInputs(context: StepContext): Record<string, string> {
     OVERLAY_MTU: String(overlay.mtu),
     OVERLAY_BRIDGE,
     OVERLAY_NETWORK,
-    OVERLAY_PEERS: peerSections(self, context.members(), context.settings),
+    OVERLAY_PEERS: peerSections(self, members, context.settings),
   };
 }
 
@@ -85,7 +86,6 @@ export const wireguardStep: SetupStep = {
   plan(facts, context): StepPlan {
     const unsupported = unsupportedOs(facts);
     if (unsupported) return unsupported;
-    if (facts.docker !== 'running') return { kind: 'refuse', reason: "Docker is not running, so the containers' network cannot be made (the docker-engine step comes first)" };
     const inputs = stepInputs(context);
     const changes: string[] = [];
     const apply: Record<string, string> = {};
