@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pcc's main job on this machine, from a fresh clone: installs what pcc needs, builds it, puts `pcc` on
 # the PATH and runs it on the bundled example project (this repository: config/ and docker/): the
-# controller init comes up with its registry, and the example image is built, pushed and listed.
+# controller init comes up with its registry, and the example image is built, pushed and listed;
+# in a terminal, the terminal UI then opens on it.
 # Where VirtualBox is absent, local machines use Vagrant's docker backend on the local fleet.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,6 +23,10 @@ say "pcc init: the controller with its registry and /project share; builds docke
 pcc init
 say "pcc registry"
 pcc registry
+if [ -t 0 ] && [ -t 1 ]; then
+  say "opening the terminal UI (q quits, ? lists the keys)"
+  exec pcc
+fi
 cat >&2 <<'NEXT'
-==> Done. Next: pcc up vagrant (a compute machine), pcc setup vagrant1, pcc status — see README.md.
+==> Done. Next: pcc (the terminal UI), or pcc up vagrant, pcc setup vagrant1, pcc status — see README.md.
 NEXT
