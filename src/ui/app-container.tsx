@@ -60,9 +60,18 @@ export function AppContainer(props: { engine: Engine }) {
   const [filter, setFilter] = useState('');
   const [filterEditing, setFilterEditing] = useState(false);
   const [dialog, setDialogState] = useState<Dialog | undefined>();
+  // Whether a dialog or the filter has the keys. Taken at once, so the next key already goes to it;
+  // given back only after the key being handled reached every listener, so the key that closes a
+  // dialog (q closes the help) never also runs a command.
   const modal = useRef(false);
+  const modalWanted = useRef(false);
+  const holdKeys = (held: boolean) => {
+    modalWanted.current = held;
+    if (held) modal.current = true;
+    else setImmediate(() => (modal.current = modalWanted.current));
+  };
   const setDialog = (next: Dialog | undefined) => {
-    modal.current = next !== undefined;
+    holdKeys(next !== undefined);
     setDialogState(next);
   };
   const jobs = useRef(new Map<number, string>());
@@ -233,7 +242,7 @@ export function AppContainer(props: { engine: Engine }) {
     },
     setFilter: (text: string) => setFilter(text),
     endFilter: (keep: boolean) => {
-      modal.current = false;
+      holdKeys(false);
       setFilterEditing(false);
       if (!keep) setFilter('');
       setView(FOLLOW);
@@ -292,7 +301,7 @@ export function AppContainer(props: { engine: Engine }) {
       else showLogs({ kind: 'activity' });
     },
     'logs.filter': () => {
-      modal.current = true;
+      holdKeys(true);
       setFilterEditing(true);
     },
     'logs.pageUp': () => setView(scrollBy(logLines, view, logRows, -logRows)),
@@ -368,9 +377,7 @@ export function AppContainer(props: { engine: Engine }) {
     });
   }
 
-  // Always subscribed (toggling would also toggle the terminal's raw mode); a dialog or the filter
-  // takes the keys by setting `modal` at once, before the next key arrives.
-  modal.current = dialog !== undefined || filterEditing;
+  // Always subscribed (toggling would also toggle the terminal's raw mode); see `holdKeys`.
   useInput((input, key) => {
     if (modal.current) return;
     const command = commandFor(input, key);

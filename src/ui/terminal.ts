@@ -18,15 +18,27 @@ export interface FullScreen {
 
 type Write = NodeJS.WriteStream['write'];
 
+/** A write that goes nowhere but still calls its callback, as a stream would. */
+function discard(_chunk: string | Uint8Array, ...rest: unknown[]): boolean {
+  const callback = rest.find((arg): arg is () => void => typeof arg === 'function');
+  if (callback) process.nextTick(callback);
+  return true;
+}
+
 export function enterFullScreen(onOutput: (stream: 'stdout' | 'stderr', text: string) => void): FullScreen {
   const { stdout, stderr, stdin } = process;
   const stdoutWrite = stdout.write;
   const stderrWrite = stderr.write;
   const realWrite = stdoutWrite.bind(stdout) as Write;
+  let restored = false;
+  // Once the terminal is given back, Ink's last frame (it unmounts on process exit, after a signal
+  // handler already restored) must not land on the main screen.
+  const screenWrite = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    restored ? discard(chunk, ...rest) : realWrite(chunk as string, ...(rest as []))) as Write;
   // Ink gets stdout itself (size, resize events, isTTY) with the real write; everyone else's write is diverted.
   const screen = new Proxy(stdout, {
     get(target, property) {
-      if (property === 'write') return realWrite;
+      if (property === 'write') return screenWrite;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -34,12 +46,9 @@ export function enterFullScreen(onOutput: (stream: 'stdout' | 'stderr', text: st
   const divert = (stream: 'stdout' | 'stderr'): Write =>
     ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       onOutput(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const callback = rest.find((arg): arg is () => void => typeof arg === 'function');
-      if (callback) process.nextTick(callback);
-      return true;
+      return discard(chunk, ...rest);
     }) as Write;
 
-  let restored = false;
   const restore = () => {
     if (restored) return;
     restored = true;

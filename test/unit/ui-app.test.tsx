@@ -82,11 +82,25 @@ describe('the terminal UI', () => {
     const { screen, press } = await openApp();
     await press('?');
     expect(screen()).toContain('Keys');
-    await press('u', '3', 'q');
+    await press('u', '3');
     expect(screen()).not.toContain('Bring up machines');
     expect(screen()).toContain('Keys');
     await press(KEYS.escape);
     await expectScreen(screen, '1 Hosts');
+  });
+
+  it('the q that closes the help does not also quit', async () => {
+    const { screen, press, engine } = await openApp();
+    await press('?');
+    await expectScreen(screen, 'Keys');
+    // A re-render while the help is open reorders the key listeners: the help's now runs first.
+    emitLines(engine, 1);
+    await expectScreen(screen, 'Keys');
+    await press('q');
+    await expectScreen(screen, '1 Hosts');
+    // Still running: the help opens again.
+    await press('?');
+    await expectScreen(screen, 'Keys');
   });
 
   it('the bring-up menu takes j/k and digits itself', async () => {
