@@ -73,6 +73,7 @@ try {
   const built = (file: string) => import(pathToFileURL(path.resolve('dist', file)).href);
   const { loadConfig } = (await built('engine/config/load.js')) as typeof import('../src/engine/config/load.js');
   const { createEngine } = (await built('engine/engine.js')) as typeof import('../src/engine/engine.js');
+  const { UserPreferences } = (await built('engine/preferences.js')) as typeof import('../src/engine/preferences.js');
   const engine = createEngine(loadConfig(root, {}), { env: {}, providers: [] });
   await engine.state.update((state) => {
     state.hosts.bench1 = {
@@ -89,7 +90,8 @@ try {
     import('react'),
     built('ui/app-container.js') as Promise<typeof import('../src/ui/app-container.js')>,
   ]);
-  const app = render(createElement(AppContainer, { engine }), {
+  const preferences = new UserPreferences({ XDG_CONFIG_HOME: base }, () => undefined);
+  const app = render(createElement(AppContainer, { engine, preferences }), {
     stdout: screen as unknown as NodeJS.WriteStream,
     stdin: keyboard as unknown as NodeJS.ReadStream,
     exitOnCtrlC: false,

@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { awsCredentialChain } from './aws-credentials.js';
 import type { Config } from './config/load.js';
 import { dockerFromEnv } from './docker-client.js';
 
@@ -140,6 +139,8 @@ async function checkAws(config: Config, required: boolean, env: NodeJS.ProcessEn
     return result('aws', title, required, true, 'from config/.private', fix);
   }
   try {
+    // Loaded here: the AWS SDK is slow to load, and only this check needs it.
+    const { awsCredentialChain } = await import('./aws-credentials.js');
     const credentials = await withTimeout(awsCredentialChain(env)(), PROBE_TIMEOUT_MS);
     const origin = credentials.accessKeyId ? "from the AWS SDK's default chain" : 'empty';
     return result('aws', title, required, Boolean(credentials.accessKeyId), origin, fix);

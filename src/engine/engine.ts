@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Ec2Provider } from '../providers/ec2/ec2-provider.js';
+import { OnDemandEc2Provider } from '../providers/ec2/ec2-on-demand.js';
 import type { Provider, ProviderName } from '../providers/provider.js';
 import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
 import type { Config } from './config/load.js';
@@ -45,7 +45,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
       events.emit({ type: 'host.output', host, stream, line });
     },
   });
-  const providers = options.providers ?? [new VagrantProvider(config, env), new Ec2Provider(config, env)];
+  const providers = options.providers ?? [new VagrantProvider(config, env), new OnDemandEc2Provider(config, env)];
   return {
     config,
     env,

@@ -2,6 +2,7 @@ import { useApp, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { buildOnInit, INIT_SERVICE_STEPS, initController, initRegistry, requireInit } from '../engine/controller/init.js';
 import type { Engine } from '../engine/engine.js';
+import type { UserPreferences } from '../engine/preferences.js';
 import { describeError, PccError } from '../engine/errors.js';
 import type { EngineEvent } from '../engine/events.js';
 import { destroy, reconcile, resume, save, up } from '../engine/lifecycle.js';
@@ -43,8 +44,8 @@ const PEERS_REFRESH_MS = 30_000;
 /** Engine tasks after which the overlay's members may have changed. */
 const MEMBERSHIP_TASKS = new Set(['setup', 'init', 'destroy', 'resume']);
 
-export function AppContainer(props: { engine: Engine }) {
-  const { engine } = props;
+export function AppContainer(props: { engine: Engine; preferences: UserPreferences }) {
+  const { engine, preferences } = props;
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const sizes = layout(terminal.columns, terminal.rows);
@@ -78,6 +79,7 @@ export function AppContainer(props: { engine: Engine }) {
   const nextJob = useRef(0);
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   const [tick, setTick] = useState(0);
+  const [lastUp, setLastUp] = useState<UpChoice | undefined>();
 
   const syncFromState = useCallback(() => {
     try {
@@ -161,6 +163,14 @@ export function AppContainer(props: { engine: Engine }) {
     };
   }, [engine, model, ring, syncFromState, bump]);
 
+  // The user's preferences load after the first frame: conf is slow to load.
+  useEffect(() => {
+    preferences.lastUp().then(
+      (last) => setLastUp((current) => current ?? last),
+      (error: unknown) => engine.events.emit({ type: 'log', level: 'warn', message: `reading your preferences: ${(error as Error).message}` }),
+    );
+  }, [engine, preferences]);
+
   // At start: what state.json knows at once, then what the providers hold.
   useEffect(() => {
     syncFromState();
@@ -235,6 +245,8 @@ export function AppContainer(props: { engine: Engine }) {
     closeDialog: () => setDialog(undefined),
     bringUp: (choice: UpChoice) => {
       setDialog(undefined);
+      setLastUp(choice);
+      void preferences.rememberUp(choice);
       run(`bring up ${choice.count} ${choice.provider} ${choice.computeType} machine(s)`, async () => {
         const hosts = await up(engine, choice.provider, { count: choice.count, computeType: choice.computeType });
         return `${hosts.map((host) => host.name).join(', ')} running — press S to set up`;
@@ -392,6 +404,7 @@ export function AppContainer(props: { engine: Engine }) {
     hostRows,
     selection: { hosts: selected('hosts'), registry: selected('registry'), builds: selected('builds'), peers: selected('peers'), logs: 0 },
     providers: [...engine.providers.keys()],
+    lastUp,
     logSource: sourceTitle(source),
     logLines: visibleLines(logLines, view, logRows),
     logView: view,

@@ -63,11 +63,11 @@ export function App() {
 }
 
 function DialogView() {
-  const { dialog, providers, sizes } = useUiState();
+  const { dialog, providers, lastUp, sizes } = useUiState();
   const actions = useUiActions();
   const width = Math.min(sizes.root.width, 100);
   if (dialog?.kind === 'help') return <HelpOverlay onClose={actions.closeDialog} width={width} />;
-  if (dialog?.kind === 'up') return <UpMenu providers={providers} onChoose={actions.bringUp} onCancel={actions.closeDialog} width={width} />;
+  if (dialog?.kind === 'up') return <UpMenu providers={providers} last={lastUp} onChoose={actions.bringUp} onCancel={actions.closeDialog} width={width} />;
   if (dialog?.kind === 'confirm') return <ConfirmDialog {...dialog.request} onCancel={actions.closeDialog} width={width} />;
   return null;
 }

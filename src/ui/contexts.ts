@@ -22,6 +22,8 @@ export interface UiState {
   hostRows: HostListRow[];
   selection: Record<PanelName, number>;
   providers: ProviderName[];
+  /** The last bring-up's choice (user preferences), where the bring-up menu starts. */
+  lastUp: UpChoice | undefined;
   logSource: string;
   /** The log lines in view. */
   logLines: LogLine[];

@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import { createEngine } from '../engine/engine.js';
 import type { Config } from '../engine/config/load.js';
+import { UserPreferences } from '../engine/preferences.js';
 import { AppContainer } from './app-container.js';
 import { enterFullScreen } from './terminal.js';
 
@@ -18,8 +19,9 @@ export async function openTerminalUi(config: Config, env: NodeJS.ProcessEnv): Pr
       if (line.trim()) engine.events.emit({ type: 'log', level: stream === 'stderr' ? 'warn' : 'info', message: line });
     }
   });
+  const preferences = new UserPreferences(env, (message) => engine.events.emit({ type: 'log', level: 'warn', message }));
   try {
-    const instance = render(<AppContainer engine={engine} />, {
+    const instance = render(<AppContainer engine={engine} preferences={preferences} />, {
       stdout: screen.stdout,
       exitOnCtrlC: false,
       patchConsole: false,

@@ -1,6 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
+import { PCC_BIN } from '../helpers/pcc.js';
 import { makeProject, tempDir } from '../helpers/project.js';
 
 class Capture extends Writable {
@@ -31,6 +35,30 @@ describe('EC2 on the command line', () => {
     const root = makeProject({});
     expect(await pcc(['images'], root)).toEqual({ code: 0, stdout: 'no saved images — pcc save PATTERN --image makes one\n', stderr: '' });
     expect(await pcc(['images', '--json'], root)).toMatchObject({ code: 0, stdout: '[]\n' });
+  });
+
+  it('the built pcc loads no AWS SDK in a project that does not use EC2', async () => {
+    // A module hook that makes every @aws-sdk import fail, so loading the SDK at all fails the command.
+    const hook = 'export async function resolve(specifier, context, next) { if (specifier.startsWith("@aws-sdk/")) throw new Error("loaded the AWS SDK: " + specifier); return next(specifier, context); }';
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+    const withoutSdk = (root: string, args: string[]) =>
+      execa('node', ['--import', `data:text/javascript,${encodeURIComponent(register)}`, PCC_BIN, ...args], {
+        cwd: root, env: { HOME: tempDir('pcc-home-'), PATH: process.env.PATH }, extendEnv: false, reject: false, stdin: 'ignore',
+      });
+
+    const unused = makeProject({});
+    for (const args of [['status', '--json'], ['images', '--json'], ['peers', '--json'], ['destroy', 'ec2', '--yes', '--json']]) {
+      const run = await withoutSdk(unused, args);
+      expect({ args, exitCode: run.exitCode, stderr: run.stderr }).toEqual({ args, exitCode: 0, stderr: expect.not.stringContaining('AWS SDK') });
+    }
+
+    // The hook bites where EC2 is in use (pcc made resources there): the same command needs the SDK.
+    const used = makeProject({});
+    mkdirSync(path.join(used, '.pcc', 'ec2'), { recursive: true });
+    writeFileSync(path.join(used, '.pcc', 'ec2', 'region'), 'eu-west-1\n');
+    const run = await withoutSdk(used, ['status', '--json']);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain('loaded the AWS SDK: @aws-sdk/client-ec2');
   });
 
   it('flags a provider does not have are refused with exit 2', async () => {

@@ -1,12 +1,15 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { render } from 'ink-testing-library';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/engine/config/load.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
+import { UserPreferences } from '../../src/engine/preferences.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import type { Machine, Provider } from '../../src/providers/provider.js';
 import { AppContainer } from '../../src/ui/app-container.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, tempDir } from '../helpers/project.js';
 
 const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', pageUp: '\x1b[5~', end: '\x1b[F' };
 // The test stdin holds one write until Ink reads it: give each key time to be read and rendered.
@@ -40,7 +43,7 @@ class HeldProvider implements Provider {
   }
 }
 
-async function openApp(options: { hosts?: string[]; providers?: Provider[] } = {}) {
+async function openApp(options: { hosts?: string[]; providers?: Provider[]; configHome?: string } = {}) {
   const root = makeProject({ 'project.env': 'PROJECT_NAME=uitest\n' });
   const engine = createEngine(loadConfig(root, {}), { env: {}, providers: options.providers ?? [] });
   await engine.state.update((state) => {
@@ -48,7 +51,9 @@ async function openApp(options: { hosts?: string[]; providers?: Provider[] } = {
   });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
-  const app = render(<AppContainer engine={engine} />);
+  const warnings: string[] = [];
+  const preferences = new UserPreferences({ XDG_CONFIG_HOME: options.configHome ?? tempDir('pcc-config-') }, (message) => warnings.push(message));
+  const app = render(<AppContainer engine={engine} preferences={preferences} />);
   const screen = () => (app.lastFrame() ?? '').replace(/\x1b\[[0-9;]*m/g, '');
   const press = async (...keys: string[]) => {
     for (const key of keys) {
@@ -58,7 +63,7 @@ async function openApp(options: { hosts?: string[]; providers?: Provider[] } = {
   };
   // Start-up reads the hosts from the providers (at once, unless a provider holds it).
   await expectScreen(screen, options.providers ? 'read hosts from the providers' : '✓ read hosts from the providers');
-  return { ...app, engine, events, screen, press };
+  return { ...app, engine, events, screen, press, preferences, warnings };
 }
 
 async function expectScreen(screen: () => string, text: string | RegExp) {
@@ -113,6 +118,42 @@ describe('the terminal UI', () => {
     expect(screen()).toContain('Bring up machines');
     await press(KEYS.escape);
     await expectScreen(screen, '1 Hosts');
+  });
+
+  it("remembers the last bring-up in the user's preferences; the next run's menu starts on it", async () => {
+    const configHome = tempDir('pcc-config-');
+    const provider = new HeldProvider();
+    provider.release();
+    const first = await openApp({ providers: [provider], configHome });
+    await first.press('u', KEYS.enter, 'j', KEYS.enter, 'j', 'j', KEYS.enter);
+    // HeldProvider cannot bring machines up: the choice is remembered all the same.
+    await expectScreen(first.screen, /✗ bring up 3 vagrant gpu machine\(s\)/);
+    await vi.waitFor(() =>
+      expect(JSON.parse(readFileSync(first.preferences.file, 'utf8'))).toEqual({ lastUp: { provider: 'vagrant', computeType: 'gpu', count: 3 } }),
+    );
+    first.unmount();
+
+    const second = await openApp({ providers: [provider], configHome });
+    await second.press('u', KEYS.enter);
+    await expectScreen(second.screen, /❯ gpu/);
+    await second.press(KEYS.enter);
+    await expectScreen(second.screen, /❯ 3/);
+    expect(second.warnings).toEqual([]);
+  });
+
+  it('a preferences file pcc cannot read is left as it is, with a warning', async () => {
+    const configHome = tempDir('pcc-config-');
+    mkdirSync(path.join(configHome, 'pcc'));
+    writeFileSync(path.join(configHome, 'pcc', 'preferences.json'), '{"lastUp": {"provider": "azure"');
+    const provider = new HeldProvider();
+    provider.release();
+    const app = await openApp({ providers: [provider], configHome });
+    await app.press('u');
+    await expectScreen(app.screen, /❯ vagrant/);
+    await app.press(KEYS.enter, KEYS.enter, KEYS.enter);
+    await expectScreen(app.screen, /✗ bring up 1 vagrant cpu machine\(s\)/);
+    await vi.waitFor(() => expect(app.warnings.join('\n')).toMatch(/ignoring .*preferences\.json .*fix or delete it/));
+    expect(readFileSync(path.join(configHome, 'pcc', 'preferences.json'), 'utf8')).toBe('{"lastUp": {"provider": "azure"');
   });
 
   it('/ filters the log; keys typed into the filter only filter', async () => {

@@ -81,7 +81,7 @@ describe('confirm dialog', () => {
 describe('bring-up menu', () => {
   it('asks provider, machine type and count in turn', async () => {
     const onChoose = vi.fn();
-    const menu = render(<UpMenu providers={['vagrant']} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
+    const menu = render(<UpMenu providers={['vagrant']} last={undefined} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
     expect(menu.lastFrame()).toContain('Provider:');
     await type(menu.stdin, KEYS.enter);
     expect(menu.lastFrame()).toContain('Machine type (vagrant):');
@@ -91,9 +91,27 @@ describe('bring-up menu', () => {
     expect(onChoose).toHaveBeenCalledWith({ provider: 'vagrant', computeType: 'gpu', count: 2 });
   });
 
+  it('starts each menu on the last bring-up, so Enter three times repeats it', async () => {
+    const onChoose = vi.fn();
+    const last = { provider: 'ec2', computeType: 'gpu', count: 4 } as const;
+    const menu = render(<UpMenu providers={['vagrant', 'ec2']} last={last} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
+    expect(menu.lastFrame()).toMatch(/❯ ec2/);
+    await type(menu.stdin, KEYS.enter);
+    expect(menu.lastFrame()).toMatch(/❯ gpu/);
+    await type(menu.stdin, KEYS.enter);
+    expect(menu.lastFrame()).toMatch(/❯ 4/);
+    await type(menu.stdin, KEYS.enter);
+    expect(onChoose).toHaveBeenCalledWith(last);
+  });
+
+  it('starts on the first item where the last choice is not offered', () => {
+    const menu = render(<UpMenu providers={['vagrant']} last={{ provider: 'ec2', computeType: 'cpu', count: 5 }} onChoose={vi.fn()} onCancel={vi.fn()} width={80} />);
+    expect(menu.lastFrame()).toMatch(/❯ vagrant/);
+  });
+
   it('Esc cancels', async () => {
     const onCancel = vi.fn();
-    const menu = render(<UpMenu providers={['vagrant']} onChoose={vi.fn()} onCancel={onCancel} width={80} />);
+    const menu = render(<UpMenu providers={['vagrant']} last={undefined} onChoose={vi.fn()} onCancel={onCancel} width={80} />);
     await type(menu.stdin, KEYS.escape);
     await vi.waitFor(() => expect(onCancel).toHaveBeenCalledOnce());
   });

@@ -43,6 +43,7 @@ import { baseImage, createHostImage, deleteImage, launchImage, projectImages, sa
 import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
 import { findLeftovers } from './ec2-leaks.js';
 import { TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';
+import { EC2_CAPABILITIES, ec2InUse, ec2RegionFile } from './ec2-usage.js';
 
 const STATES: Record<string, MachineState> = { pending: 'creating', running: 'running', stopping: 'saved', stopped: 'saved' };
 
@@ -68,9 +69,7 @@ interface LaunchSpec {
  * did not record and the leak check finds whatever is left. Save stops an instance; save --image
  * keeps it as an image and terminates it, and resume launches it again from that image.
  *
- * A project that never used EC2 makes no AWS call: `.pcc/ec2/region` marks that pcc made resources
- * (and pins the region they live in), or config points at EC2 (DEFAULT_PROVIDER=ec2, AWS keys in
- * config/.private).
+ * A project that never used EC2 makes no AWS call (see ec2InUse).
  */
 export class Ec2Provider implements Provider {
   readonly name = 'ec2' as const;
@@ -81,15 +80,15 @@ export class Ec2Provider implements Provider {
   constructor(config: Config, env: NodeJS.ProcessEnv, options: Ec2ApiOptions = {}) {
     this.#config = config;
     this.#api = new Ec2Api(config, env, options);
-    this.#regionFile = path.join(config.stateDir, 'ec2', 'region');
+    this.#regionFile = ec2RegionFile(config);
   }
 
   capabilities(): ProviderCapabilities {
-    return { canSuspend: false, machineTypes: true, spot: true, images: true };
+    return EC2_CAPABILITIES;
   }
 
   async list(): Promise<Machine[]> {
-    if (!this.#inUse()) return [];
+    if (!ec2InUse(this.#config)) return [];
     const { instances, images } = await this.#holdings();
     const machines = [...instances.entries()].map(([host, instance]) => this.#machineOf(host, instance));
     for (const [host, image] of images) {
@@ -219,7 +218,7 @@ export class Ec2Provider implements Provider {
   }
 
   async images(): Promise<SavedImage[]> {
-    if (!this.#inUse()) return [];
+    if (!ec2InUse(this.#config)) return [];
     await this.#checkRegion();
     return (await projectImages(this.#api, this.#config.project.name)).map(savedImageOf);
   }
@@ -231,7 +230,7 @@ export class Ec2Provider implements Provider {
   }
 
   async tidyUp(output: ProviderOutput): Promise<Leftover[]> {
-    if (!this.#inUse()) return [];
+    if (!ec2InUse(this.#config)) return [];
     await this.#checkRegion();
     const project = this.#config.project.name;
     await releaseAccess(this.#api, project, output);
@@ -239,10 +238,6 @@ export class Ec2Provider implements Provider {
     // Nothing of the project is left in AWS: the region is free to change.
     if (left.length === 0) rmSync(this.#regionFile, { force: true });
     return left;
-  }
-
-  #inUse(): boolean {
-    return existsSync(this.#regionFile) || this.#config.defaultProvider === 'ec2' || this.#config.aws.accessKeyId !== undefined;
   }
 
   #markInUse(region: string): void {

@@ -1,21 +1,23 @@
 import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import { useState } from 'react';
+import type { LastUp } from '../../engine/preferences.js';
 import type { ComputeType, ProviderName } from '../../providers/provider.js';
 
-export interface UpChoice {
-  provider: ProviderName;
-  computeType: ComputeType;
-  count: number;
-}
+export type UpChoice = LastUp;
 
 const COUNTS = [1, 2, 3, 4, 8];
+const TYPES: ComputeType[] = ['cpu', 'gpu'];
+
+/** Where a menu starts: on the last choice when it is one of the items, else on the first. */
+const startAt = <T,>(values: readonly T[], last: T | undefined) => Math.max(0, last === undefined ? 0 : values.indexOf(last));
 
 /**
- * `u`: three menus in turn — provider, machine type, count. Each SelectInput exists (and so takes
- * keys) only while its step is shown. Esc cancels.
+ * `u`: three menus in turn — provider, machine type, count — each starting on the last bring-up's
+ * choice. Each SelectInput exists (and so takes keys) only while its step is shown, and has a React
+ * key of its own: a new SelectInput per step, so each starts on its own initialIndex. Esc cancels.
  */
-export function UpMenu(props: { providers: ProviderName[]; onChoose(choice: UpChoice): void; onCancel(): void; width: number }) {
+export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | undefined; onChoose(choice: UpChoice): void; onCancel(): void; width: number }) {
   const [provider, setProvider] = useState<ProviderName | undefined>();
   const [computeType, setComputeType] = useState<ComputeType | undefined>();
   useInput((_input, key) => {
@@ -26,7 +28,12 @@ export function UpMenu(props: { providers: ProviderName[]; onChoose(choice: UpCh
     step = (
       <>
         <Text>Provider:</Text>
-        <SelectInput items={props.providers.map((name) => ({ label: name, value: name }))} onSelect={(item) => setProvider(item.value)} />
+        <SelectInput
+          key="provider"
+          items={props.providers.map((name) => ({ label: name, value: name }))}
+          initialIndex={startAt(props.providers, props.last?.provider)}
+          onSelect={(item) => setProvider(item.value)}
+        />
       </>
     );
   } else if (!computeType) {
@@ -34,10 +41,9 @@ export function UpMenu(props: { providers: ProviderName[]; onChoose(choice: UpCh
       <>
         <Text>Machine type ({provider}):</Text>
         <SelectInput
-          items={[
-            { label: 'cpu', value: 'cpu' as const },
-            { label: 'gpu', value: 'gpu' as const },
-          ]}
+          key="type"
+          items={TYPES.map((type) => ({ label: type, value: type }))}
+          initialIndex={startAt(TYPES, props.last?.computeType)}
           onSelect={(item) => setComputeType(item.value)}
         />
       </>
@@ -48,7 +54,12 @@ export function UpMenu(props: { providers: ProviderName[]; onChoose(choice: UpCh
         <Text>
           How many {computeType} machines ({provider})?
         </Text>
-        <SelectInput items={COUNTS.map((count) => ({ label: String(count), value: count }))} onSelect={(item) => props.onChoose({ provider, computeType, count: item.value })} />
+        <SelectInput
+          key="count"
+          items={COUNTS.map((count) => ({ label: String(count), value: count }))}
+          initialIndex={startAt(COUNTS, props.last?.count)}
+          onSelect={(item) => props.onChoose({ provider, computeType, count: item.value })}
+        />
       </>
     );
   }
