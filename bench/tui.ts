@@ -1,143 +1,69 @@
 /**
- * bench/tui: the terminal UI's cost. Time to first frame, CPU while idle for 10 s, and CPU and memory
- * while the log pane tails a host that prints 5,000 lines per second for 10 s. Targets: ≤ 500 ms,
- * ≤ 1% of a core, ≤ 30% of a core, ≤ 200 MB.
+ * bench/tui: the terminal UI's cost. Time to first frame, CPU while idle for 10 s, and CPU and peak
+ * memory while the log pane tails a host that prints 5,000 lines per second for 10 s. Targets:
+ * ≤ 500 ms, ≤ 1% of a core, ≤ 30% of a core, ≤ 200 MB.
  *
- * Runs the UI in this process with a 160×48 terminal whose output is counted and dropped, and an
- * engine without providers, so only the UI's own work is measured (the lines arrive as the engine's
- * `host.output` events). First frame: from loading the UI's modules to the first frame written.
- * It measures the built pcc (dist/, as `pcc` runs it): run `npm run build` first.
+ * Each run is a plain node process of its own (bench/tui-run.ts, transpiled here), in a 160×48
+ * terminal whose output is counted and dropped. Beside pcc's UI runs the baseline, a bare Ink app
+ * showing the same flood, alternating; each figure is the median of the runs, with its ratio to the
+ * baseline's. First frame: from loading the UI's modules (Ink, React, pcc's UI) to the first frame
+ * written. It measures the built pcc (dist/): run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
+import ts from 'typescript';
+import { median } from './fleet.js';
 
-const LINES_PER_SECOND = 5_000;
-const SECONDS = 10;
+const ROUNDS = 3;
 
-/** A terminal's output side: a TTY of a fixed size that keeps nothing. */
-class Screen extends Writable {
-  readonly isTTY = true;
-  readonly columns = 160;
-  readonly rows = 48;
-  bytes = 0;
-  last = '';
-  firstFrameAt: number | undefined;
-
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    const text = chunk.toString('utf8');
-    this.bytes += chunk.length;
-    // Enough of the latest output to hold the last frame.
-    this.last = (this.last + text).slice(-50_000);
-    if (this.firstFrameAt === undefined && text.includes('1 Hosts')) this.firstFrameAt = performance.now();
-    done();
-  }
+interface Figures {
+  firstFrameMs: number;
+  /** From the process's start (node itself, pcc's config and engine) to the first frame. */
+  fromStartMs: number;
+  idle: number;
+  flood: number;
+  rssBefore: number;
+  peakRss: number;
+  sent: number;
+  tailShown: boolean;
+  bytes: number;
 }
 
-/** A terminal's input side that Ink can put in raw mode. */
-class Keyboard extends PassThrough {
-  readonly isTTY = true;
-  setRawMode(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** CPU time this process used during `work`, as a share of one core. */
-async function cpuShare(work: () => Promise<void>): Promise<number> {
-  const startCpu = process.cpuUsage();
-  const started = performance.now();
-  await work();
-  const used = process.cpuUsage(startCpu);
-  return (used.user + used.system) / 1000 / (performance.now() - started);
-}
-
-const base = mkdtempSync(path.join(tmpdir(), 'pcc-bench-tui-'));
-try {
-  const root = path.join(base, 'bench');
-  mkdirSync(path.join(root, 'config'), { recursive: true });
-  writeFileSync(path.join(root, 'config', 'project.env'), 'PROJECT_NAME=benchtui\n');
-  // As `pcc` runs it: React's production build; and Ink draws nothing live when it believes it runs in CI.
-  process.env.NODE_ENV ??= 'production';
-  delete process.env.CI;
-  delete process.env.CONTINUOUS_INTEGRATION;
-  const built = (file: string) => import(pathToFileURL(path.resolve('dist', file)).href);
-  const { loadConfig } = (await built('engine/config/load.js')) as typeof import('../src/engine/config/load.js');
-  const { createEngine } = (await built('engine/engine.js')) as typeof import('../src/engine/engine.js');
-  const { UserPreferences } = (await built('engine/preferences.js')) as typeof import('../src/engine/preferences.js');
-  const engine = createEngine(loadConfig(root, {}), { env: {}, providers: [] });
-  await engine.state.update((state) => {
-    state.hosts.bench1 = {
-      name: 'bench1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {},
-      ssh: { host: '127.0.0.1', port: 2200, user: 'vagrant', identityFile: '/dev/null' }, createdAt: '', updatedAt: '',
-    };
-  });
-  const screen = new Screen();
-  const keyboard = new Keyboard();
-
-  const opened = performance.now();
-  const [{ render }, { createElement }, { AppContainer }] = await Promise.all([
-    import('ink'),
-    import('react'),
-    built('ui/app-container.js') as Promise<typeof import('../src/ui/app-container.js')>,
-  ]);
-  const preferences = new UserPreferences({ XDG_CONFIG_HOME: base }, () => undefined);
-  const app = render(createElement(AppContainer, { engine, preferences }), {
-    stdout: screen as unknown as NodeJS.WriteStream,
-    stdin: keyboard as unknown as NodeJS.ReadStream,
-    exitOnCtrlC: false,
-    patchConsole: false,
-    maxFps: 15,
-  });
-  while (screen.firstFrameAt === undefined) await sleep(1);
-  const firstFrameMs = screen.firstFrameAt - opened;
-
-  // Tail bench1's log: select it in Hosts (row 2, under its provider) and press l.
-  await sleep(1000);
-  for (const key of ['j', 'l']) {
-    keyboard.write(key);
-    await sleep(200);
-  }
-  if (!screen.last.includes('host bench1 · following')) throw new Error(`the log pane did not switch to bench1; the screen shows:\n${screen.last}`);
-  await sleep(1000);
-
-  const rssBefore = process.memoryUsage().rss;
-  const idle = await cpuShare(() => sleep(SECONDS * 1000));
-
-  let sent = 0;
-  let peakRss = process.memoryUsage().rss;
-  const flood = await cpuShare(async () => {
-    const started = performance.now();
-    while (performance.now() - started < SECONDS * 1000) {
-      // Catch up to the rate, so timer jitter does not lower it.
-      const due = Math.floor(((performance.now() - started) / 1000) * LINES_PER_SECOND);
-      for (; sent < due; sent++) engine.events.emit({ type: 'host.output', host: 'bench1', stream: 'stdout', line: `bench line ${sent} ${'x'.repeat(60)}` });
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      await sleep(10);
+{
+  const source = readFileSync(path.join(import.meta.dirname, 'tui-run.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  // Beside the project's node_modules, so the run resolves ink and react as pcc does.
+  const runner = path.resolve('bench', `.tui-run-${process.pid}.mjs`);
+  writeFileSync(runner, outputText);
+  const run = async (mode: 'pcc' | 'ink'): Promise<Figures> => {
+    const { stdout } = await execa('node', [runner, mode], { stdin: 'ignore', env: { ...process.env, CI: undefined } });
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Figures;
+  };
+  const runs: Record<'pcc' | 'ink', Figures[]> = { pcc: [], ink: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.ink.push(await run('ink'));
+      runs.pcc.push(await run('pcc'));
     }
-  });
-  await sleep(300);
-  const tailShown = screen.last.includes(`bench line ${sent - 1} `);
-  app.unmount();
-
-  const figures = [
-    ['time to first frame', `${firstFrameMs.toFixed(0)} ms`, '≤ 500 ms', firstFrameMs <= 500],
-    [`idle CPU over ${SECONDS} s`, `${(idle * 100).toFixed(2)}% of a core`, '≤ 1%', idle <= 0.01],
-    [`CPU, log pane at ${LINES_PER_SECOND} lines/s for ${SECONDS} s`, `${(flood * 100).toFixed(1)}% of a core`, '≤ 30%', flood <= 0.3],
-    ['peak RSS meanwhile', `${(peakRss / 2 ** 20).toFixed(0)} MB`, '≤ 200 MB', peakRss <= 200 * 2 ** 20],
+  } finally {
+    rmSync(runner, { force: true });
+  }
+  const of = (mode: 'pcc' | 'ink', pick: (figures: Figures) => number) => median(runs[mode].map(pick));
+  const rows = [
+    ['time to first frame', (f: Figures) => f.firstFrameMs, (v: number) => `${v.toFixed(0)} ms`, 500, '≤ 500 ms'],
+    ['idle CPU over 10 s', (f: Figures) => f.idle * 100, (v: number) => `${v.toFixed(2)}% of a core`, 1, '≤ 1%'],
+    ['CPU, log pane at 5000 lines/s for 10 s', (f: Figures) => f.flood * 100, (v: number) => `${v.toFixed(1)}% of a core`, 30, '≤ 30%'],
+    ['peak RSS meanwhile', (f: Figures) => f.peakRss / 2 ** 20, (v: number) => `${v.toFixed(0)} MB`, 200, '≤ 200 MB'],
   ] as const;
-  for (const [what, value, target, met] of figures) console.log(`${what.padEnd(44)} ${value.padStart(18)}   target ${target.padEnd(9)} ${met ? 'met' : 'MISSED'}`);
-  console.log(`RSS before the flood: ${(rssBefore / 2 ** 20).toFixed(0)} MB`);
-  console.log(`lines sent: ${sent}; the pane showed the last one: ${tailShown ? 'yes' : 'no'}; bytes drawn: ${(screen.bytes / 1e6).toFixed(1)} MB`);
-} finally {
-  rmSync(base, { recursive: true, force: true });
+  console.log(`${''.padEnd(40)} ${'pcc'.padStart(16)} ${'bare Ink'.padStart(16)}   ratio   target`);
+  for (const [what, pick, show, limit, target] of rows) {
+    const pcc = of('pcc', pick);
+    const ink = of('ink', pick);
+    console.log(`${what.padEnd(40)} ${show(pcc).padStart(16)} ${show(ink).padStart(16)}   ${(pcc / ink).toFixed(2)}×   ${target.padEnd(9)} ${pcc <= limit ? 'met' : 'MISSED'}`);
+  }
+  console.log(`from process start to the first frame: pcc ${of('pcc', (f) => f.fromStartMs).toFixed(0)} ms, bare Ink ${of('ink', (f) => f.fromStartMs).toFixed(0)} ms`);
+  console.log(`RSS before the flood: pcc ${of('pcc', (f) => f.rssBefore / 2 ** 20).toFixed(0)} MB, bare Ink ${of('ink', (f) => f.rssBefore / 2 ** 20).toFixed(0)} MB`);
+  const last = runs.pcc.at(-1);
+  if (last) console.log(`lines sent: ${last.sent}; pcc's pane showed the last one: ${last.tailShown ? 'yes' : 'no'}; bytes drawn: ${(last.bytes / 1e6).toFixed(1)} MB (medians of ${ROUNDS} runs each)`);
 }
