@@ -66,14 +66,19 @@ async function task<T>(engine: Engine, name: string, title: string, work: () => 
   }
 }
 
+/** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
+const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'gone']);
+
 /**
  * Makes state.json agree with the providers, which are the source of truth: machines pcc made but
- * did not record are adopted, recorded machines the provider no longer has are marked gone.
+ * did not record are adopted, recorded machines the provider no longer has (or lists as never
+ * created, as Vagrant does after a `vagrant destroy` by hand) are marked gone, and running machines
+ * without a known address (pcc was killed during `up`) get theirs.
  */
 export async function reconcile(engine: Engine): Promise<HostRecord[]> {
   const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: await p.list() })));
   const changes: HostRecord[] = [];
-  const adopted: { provider: Provider; name: string }[] = [];
+  const unaddressed: { provider: Provider; name: string }[] = [];
   await engine.state.update((state) => {
     const now = new Date().toISOString();
     for (const { provider: source, machines } of listed) {
@@ -84,14 +89,18 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
           const record = recordOf(machine, now);
           state.hosts[machine.name] = record;
           changes.push(record);
-          if (machine.state === 'running') adopted.push({ provider: source, name: machine.name });
+          if (machine.state === 'running') unaddressed.push({ provider: source, name: machine.name });
           engine.events.emit({ type: 'log', level: 'warn', message: `adopted: ${source.name} has it but pcc had no record of it`, host: machine.name });
-        } else if (known.state !== machine.state || !sameExtras(known.extras, machine.extras)) {
-          known.state = machine.state;
+          continue;
+        }
+        const observed = machine.state === 'not-created' && EXISTED.has(known.state) ? 'gone' : machine.state;
+        if (known.state !== observed || !sameExtras(known.extras, machine.extras)) {
+          known.state = observed;
           known.extras = machine.extras;
           known.updatedAt = now;
           changes.push(known);
         }
+        if (observed === 'running' && !known.ssh) unaddressed.push({ provider: source, name: machine.name });
       }
       for (const known of Object.values(state.hosts)) {
         if (known.provider === source.name && !present.has(known.name) && known.state !== 'gone') {
@@ -103,9 +112,16 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
     }
   });
   for (const host of changes) emitState(engine, host);
-  // An adopted machine that runs gets its SSH endpoint, so it is reachable and listed in ssh config.
-  for (const { provider: source, name } of adopted) await recordEndpoint(engine, name, await source.sshEndpoint(name));
-  if (changes.length > 0) await writeSshConfig(engine);
+  // A running machine gets its SSH endpoint, so it is reachable and listed in ssh config.
+  for (const { provider: source, name } of unaddressed) {
+    try {
+      await recordEndpoint(engine, name, await source.sshEndpoint(name));
+    } catch (error) {
+      // One machine not answering yet must not stop pcc from listing the others.
+      engine.events.emit({ type: 'log', level: 'warn', message: `no SSH address yet: ${(error as Error).message}`, host: name });
+    }
+  }
+  if (changes.length > 0 || unaddressed.length > 0) await writeSshConfig(engine);
   return Object.values(engine.state.read().hosts);
 }
 

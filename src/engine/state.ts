@@ -20,7 +20,7 @@ const hostSchema = z.object({
   overlay: z.object({ index: z.number().int().positive(), peerId: z.string().optional(), endpoint: z.string().optional() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  /** When the host setup (SETUP_STEPS) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
+  /** When the host setup (hostSteps) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
   setupAt: z.string().optional(),
 });
 

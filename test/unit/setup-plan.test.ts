@@ -3,11 +3,13 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/engine/config/load.js';
+import { createEngine } from '../../src/engine/engine.js';
 import { cuda } from '../../src/engine/setup/cuda.js';
 import { mergeDaemonJson } from '../../src/engine/setup/daemon-json.js';
 import { dockerEngine } from '../../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
 import { projectShare } from '../../src/engine/setup/project-share.js';
+import { failureLines, setupHosts } from '../../src/engine/setup/setup.js';
 import { registryAccess } from '../../src/engine/setup/registry-access.js';
 import { stepScript, type Facts, type StepContext } from '../../src/engine/setup/step.js';
 import type { HostRecord } from '../../src/engine/state.js';
@@ -168,5 +170,20 @@ describe('CUDA', () => {
     const ready = { ...missing, driver: 'ok', toolkit: 'ok', uvm: 'loaded', daemon_json: b64({ runtimes: { nvidia: { path: 'nvidia-container-runtime', args: [] } } }) };
     expect(cuda.plan(ready, context())).toEqual({ kind: 'unchanged', note: '1 NVIDIA GPU (0000:3b:00.0)' });
     expect(cuda.plan({ os: 'debian', gpus: '' }, context())).toEqual({ kind: 'unchanged', note: 'no GPU' });
+  });
+});
+
+describe('setup of hosts pcc cannot reach', () => {
+  it('reports each as a failed first step and goes on with the others', async () => {
+    const engine = createEngine(loadConfig(makeProject({ 'project.env': 'PROJECT_NAME=unreach\n' }), {}), { env: {}, home: tempDir('pcc-home-'), providers: [] });
+    const record = (name: string, state: HostRecord['state']): HostRecord => ({ name, provider: 'vagrant', role: 'compute', computeType: 'cpu', state, extras: {}, createdAt: '', updatedAt: '' });
+    const hosts = [record('vagrant1', 'running'), record('vagrant2', 'stopped')];
+    const summary = await setupHosts(engine, hosts, 'set up all', { steps: [registryAccess, projectShare] });
+    expect(summary.ok).toBe(false);
+    expect(failureLines(summary)).toEqual([
+      'vagrant1: registry-access: vagrant1 has no known SSH address; pcc status looks it up again, or pcc resume vagrant1',
+      'vagrant2: registry-access: vagrant2 is stopped; resume it first (pcc resume vagrant2)',
+    ]);
+    expect(summary.hosts.map((host) => host.steps.map((step) => step.outcome))).toEqual([['failed', 'skipped'], ['failed', 'skipped']]);
   });
 });

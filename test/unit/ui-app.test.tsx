@@ -70,6 +70,13 @@ async function expectScreen(screen: () => string, text: string | RegExp) {
   await expect.poll(screen, { timeout: 3000 }).toMatch(text);
 }
 
+/** The UI still runs (it did not quit): a new log line reaches the screen. */
+async function expectAlive(engine: Engine, screen: () => string) {
+  const marker = `alive ${Math.random().toString(36).slice(2, 8)}`;
+  engine.events.emit({ type: 'log', level: 'info', message: marker });
+  await expectScreen(screen, marker);
+}
+
 function emitLines(engine: Engine, count: number, prefix = 'line') {
   for (let index = 0; index < count; index++) engine.events.emit({ type: 'log', level: 'info', message: `${prefix} ${index}` });
 }
@@ -83,15 +90,37 @@ describe('the terminal UI', () => {
     }
   });
 
+  it('fits the terminal, one line short of its height, and lays out again when it is resized', async () => {
+    const { screen, stdout, engine } = await openApp({ hosts: ['vagrant1', 'vagrant2'] });
+    emitLines(engine, 200, 'a long line '.repeat(30));
+    const resize = (columns: number, rows: number) => {
+      Object.defineProperty(stdout, 'columns', { value: columns, configurable: true });
+      Object.defineProperty(stdout, 'rows', { value: rows, configurable: true });
+      stdout.emit('resize');
+    };
+    for (const [columns, rows] of [[160, 48], [80, 24], [60, 14], [200, 60]] as const) {
+      resize(columns, rows);
+      await vi.waitFor(() => {
+        const lines = screen().split('\n');
+        expect(lines.length).toBe(rows - 1);
+        expect(Math.max(...lines.map((line) => [...line].length))).toBe(columns);
+      });
+    }
+  });
+
   it('keys do not fire while the help is open; Esc closes it', async () => {
-    const { screen, press } = await openApp();
+    const provider = new HeldProvider();
+    provider.release();
+    const { screen, press, engine } = await openApp({ providers: [provider] });
     await press('?');
-    expect(screen()).toContain('Keys');
-    await press('u', '3');
-    expect(screen()).not.toContain('Bring up machines');
+    await expectScreen(screen, 'Keys');
+    // Each would act outside the help: u opens the bring-up menu, b starts a build, d asks to destroy.
+    await press('u', 'b', 'd');
     expect(screen()).toContain('Keys');
     await press(KEYS.escape);
     await expectScreen(screen, '1 Hosts');
+    await expectAlive(engine, screen);
+    expect(screen()).not.toMatch(/Bring up machines|Destroy|build images/);
   });
 
   it('the q that closes the help does not also quit', async () => {
@@ -103,21 +132,21 @@ describe('the terminal UI', () => {
     await expectScreen(screen, 'Keys');
     await press('q');
     await expectScreen(screen, '1 Hosts');
-    // Still running: the help opens again.
-    await press('?');
-    await expectScreen(screen, 'Keys');
+    await expectAlive(engine, screen);
   });
 
   it('the bring-up menu takes j/k and digits itself', async () => {
     const provider = new HeldProvider();
     provider.release();
-    const { screen, press } = await openApp({ providers: [provider] });
+    const { screen, press, engine } = await openApp({ providers: [provider] });
     await press('u');
     expect(screen()).toContain('Provider:');
     await press('j', '5', 'q', 'd');
     expect(screen()).toContain('Bring up machines');
     await press(KEYS.escape);
     await expectScreen(screen, '1 Hosts');
+    await expectAlive(engine, screen);
+    expect(screen()).not.toContain('Destroy');
   });
 
   it("remembers the last bring-up in the user's preferences; the next run's menu starts on it", async () => {

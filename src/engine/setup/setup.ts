@@ -108,9 +108,13 @@ async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], o
     engine.logs.append(host.name, `setup ${step.id}: ${outcome}${message ? `: ${message}` : ''}${changes.length ? ` (${changes.join('; ')})` : ''}`);
   };
 
-  if (host.state !== 'running') {
+  const unreachable =
+    host.state !== 'running' ? `${host.name} is ${host.state}; resume it first (pcc resume ${host.name})`
+    : !host.ssh ? `${host.name} has no known SSH address; pcc status looks it up again, or pcc resume ${host.name}`
+    : undefined;
+  if (unreachable) {
     const now = Date.now();
-    for (const step of steps) report(step, step === steps[0] ? 'failed' : 'skipped', now, [], step === steps[0] ? `${host.name} is ${host.state}; resume it first (pcc resume ${host.name})` : undefined);
+    for (const step of steps) report(step, step === steps[0] ? 'failed' : 'skipped', now, [], step === steps[0] ? unreachable : undefined);
     return { host: host.name, ok: false, steps: results };
   }
 
