@@ -206,6 +206,17 @@ describe('EC2 provider: up', () => {
     });
   });
 
+  it('without EC2_SSH_CIDRS, up refuses before any AWS call: pcc opens nothing to the internet on its own', async () => {
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nAWS_REGION=eu-west-1\n' });
+    const fake = new FakeEc2();
+    const provider = new Ec2Provider(loadConfig(root, {}), {}, { client: fake.client, ...FAST });
+    await expect(provider.up({ count: 1, computeType: 'cpu' }, () => undefined)).rejects.toMatchObject({
+      message: expect.stringContaining('EC2_SSH_CIDRS is not set'),
+      hint: expect.stringContaining('EC2_SSH_CIDRS=203.0.113.4/32'),
+    });
+    expect(fake.mock.calls()).toHaveLength(0);
+  });
+
   it('vagrant refuses --instance-type and --spot by capability, without calling any provider', async () => {
     const root = makeProject({});
     const engine = createEngine(loadConfig(root, {}), { env: {}, home: tempDir('pcc-home-') });
@@ -378,7 +389,7 @@ describe('EC2 credentials and secrets', () => {
     vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(home, 'credentials'));
     vi.stubEnv('AWS_CONFIG_FILE', path.join(home, 'config'));
     vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nAWS_REGION=eu-west-1\n' });
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nAWS_REGION=eu-west-1\nEC2_SSH_CIDRS=203.0.113.7/32\n' });
     const provider = new Ec2Provider(loadConfig(root, {}), { HOME: home }, FAST);
     await expect(provider.up({ count: 1, computeType: 'cpu' }, () => undefined)).rejects.toMatchObject({
       message: 'cannot use AWS: no AWS credentials found',
@@ -394,7 +405,7 @@ describe('EC2 credentials and secrets', () => {
     vi.stubEnv('AWS_PROFILE', undefined);
     vi.stubEnv('HOME', home);
     vi.stubEnv('AWS_CONFIG_FILE', path.join(home, 'config'));
-    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\n', '.private': `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n` });
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nEC2_SSH_CIDRS=203.0.113.7/32\n', '.private': `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n` });
     const provider = new Ec2Provider(loadConfig(root, {}), { HOME: home }, FAST);
     await expect(provider.list()).rejects.toMatchObject({ message: 'cannot use AWS: no AWS region is set', hint: expect.stringContaining('AWS_REGION') });
   });

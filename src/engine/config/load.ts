@@ -54,7 +54,8 @@ export interface Config {
     /** AMI overrides per compute type. */
     images: { cpu: string | undefined; gpu: string | undefined };
     sshUser: string;
-    sshCidrs: string[];
+    /** Unset until the user names who may connect: pcc opens nothing to the internet on its own. */
+    sshCidrs: string[] | undefined;
   };
   hosts: Record<HostRole, HostSettings>;
   /** Where each key's value came from. */
@@ -180,7 +181,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       instanceTypes: { cpu: required('EC2_INSTANCE_TYPE_CPU'), gpu: required('EC2_INSTANCE_TYPE_GPU') },
       images: { cpu: read('EC2_AMI_CPU'), gpu: read('EC2_AMI_GPU') },
       sshUser: required('EC2_SSH_USER'),
-      sshCidrs: required('EC2_SSH_CIDRS'),
+      sshCidrs: read('EC2_SSH_CIDRS'),
     },
     hosts,
     sources,

@@ -171,8 +171,8 @@ export const KEYS = {
   EC2_SSH_CIDRS: {
     file: 'project.env',
     schema: cidrList,
-    default: '0.0.0.0/0',
-    doc: 'Comma list of CIDRs admitted to SSH and the overlay port of EC2 hosts; narrow it to your address.',
+    default: undefined,
+    doc: 'Comma list of CIDRs admitted to SSH and the overlay port of EC2 hosts, e.g. your address/32; required for EC2 (0.0.0.0/0 admits anyone).',
   },
 
   // hosts/*.env: what hosts are told; init.env and compute.env override global.env for their role.

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Config } from '../../engine/config/load.js';
 import { PccError } from '../../engine/errors.js';
-import type { ProviderOutput } from '../provider.js';
+import { ProviderError, type ProviderOutput } from '../provider.js';
 import type { Ec2Api } from './ec2-api.js';
 import { hostOf, PRESENT_STATES, projectInstances } from './ec2-instances.js';
 import { projectFilter, TAG, tags, tagSpecs } from './ec2-tags.js';
@@ -149,11 +149,25 @@ interface Rule {
   source: { cidr: string } | { cidr6: string } | { group: string };
 }
 
+/** Who may reach EC2 hosts' SSH and overlay ports; refused when unset, before anything is made. */
+export function admittedCidrs(config: Config): string[] {
+  const cidrs = config.aws.sshCidrs;
+  if (cidrs === undefined || cidrs.length === 0) {
+    throw new ProviderError(
+      'misconfigured',
+      'EC2_SSH_CIDRS is not set: pcc does not open SSH and the overlay port of EC2 hosts to the internet on its own',
+      'Set it in config/project.env to the addresses you connect from, e.g. EC2_SSH_CIDRS=203.0.113.4/32 (0.0.0.0/0 admits anyone).',
+    );
+  }
+  return cidrs;
+}
+
 function desiredRules(config: Config, groupId: string): Rule[] {
   const overlay = config.hosts.compute.overlay.port;
+  const cidrs = admittedCidrs(config);
   return [
-    ...config.aws.sshCidrs.map((cidr): Rule => ({ protocol: 'tcp', from: 22, to: 22, source: { cidr } })),
-    ...config.aws.sshCidrs.map((cidr): Rule => ({ protocol: 'udp', from: overlay, to: overlay, source: { cidr } })),
+    ...cidrs.map((cidr): Rule => ({ protocol: 'tcp', from: 22, to: 22, source: { cidr } })),
+    ...cidrs.map((cidr): Rule => ({ protocol: 'udp', from: overlay, to: overlay, source: { cidr } })),
     { protocol: '-1', from: undefined, to: undefined, source: { group: groupId } },
   ];
 }

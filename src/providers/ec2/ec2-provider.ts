@@ -37,7 +37,7 @@ import {
   type SshEndpoint,
   type UpRequest,
 } from '../provider.js';
-import { ensureAccess, releaseAccess, type Access } from './ec2-access.js';
+import { admittedCidrs, ensureAccess, releaseAccess, type Access } from './ec2-access.js';
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
 import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
 import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
@@ -107,6 +107,7 @@ export class Ec2Provider implements Provider {
 
   async up(request: UpRequest, output: ProviderOutput): Promise<Machine[]> {
     if (request.role === 'init') throw new ProviderError('unsupported', 'the controller init runs locally (Vagrant), not on EC2');
+    admittedCidrs(this.#config);
     const computeType = request.computeType;
     const instanceType = request.machineType ?? this.#config.aws.instanceTypes[computeType];
     await this.#checkRegion();
