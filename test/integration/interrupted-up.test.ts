@@ -29,8 +29,15 @@ describe('pcc killed in the middle of up', () => {
     expect(existing.length).toBeGreaterThan(0);
     const status = await pcc(project, ['status', '--json']);
     expect(status.exitCode, status.stderr).toBe(0);
-    const shown = (JSON.parse(status.stdout) as { name: string }[]).map((host) => `pcc-${project.name}-${host.name}`);
+    const hosts = JSON.parse(status.stdout) as { name: string; state: string; address: string | null }[];
+    const shown = hosts.map((host) => `pcc-${project.name}-${host.name}`);
     for (const container of existing) expect(shown).toContain(container);
+    // A machine that runs is reachable: its address is looked up again, and it has its SSH entry.
+    const sshConfig = (await pcc(project, ['ssh-config'])).stdout;
+    for (const host of hosts.filter((entry) => entry.state === 'running')) {
+      expect(host.address, host.name).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(sshConfig).toContain(`Host ${host.name} `);
+    }
 
     const cleanup = await pcc(project, ['destroy', 'all', '--yes']);
     expect(cleanup.exitCode, cleanup.stderr).toBe(0);

@@ -119,7 +119,8 @@ describe('host setup on fleet machines', () => {
     // A power cycle behind pcc's back (systemd is the machine's PID 1): only what setup made
     // persistent (the fstab line, Docker ordered after the mount) brings the volume back.
     await execa('docker', ['restart', container('vagrant1')]);
-    await onHost('vagrant1', 'systemctl is-system-running --wait >/dev/null || true');
+    // Until systemd has booted (before that, systemctl cannot even reach it).
+    await onHost('vagrant1', 'for i in $(seq 120); do case $(systemctl is-system-running 2>/dev/null) in running|degraded) exit 0;; esac; sleep 0.5; done; exit 1');
     expect(await onHost('vagrant1', 'findmnt -n -o FSTYPE --mountpoint /var/lib/docker')).toBe('btrfs');
     expect(await onHost('vagrant1', "docker info --format '{{.Driver}}'")).toBe('btrfs');
     expect(await onHost('vagrant1', "docker image inspect pcc-probe --format '{{.Id}}'")).toMatch(/^sha256:/);
