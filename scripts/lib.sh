@@ -2,10 +2,28 @@
 
 say() { echo "==> $*" >&2; }
 
+# Installs the Debian packages named that are not installed yet (apt-get update first).
+apt_install() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  say "installing ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# Node.js 20 or newer: the distribution's, where it is new enough (Debian 13, Ubuntu 24.10 and later).
 require_node() {
-  if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  if [ "$(node_major)" -lt 20 ]; then
     echo "pcc needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
-    echo "Install it from your distribution (Debian 13 / Ubuntu 24.04: apt-get install nodejs npm) or nodejs.org." >&2
+    echo "This distribution's nodejs is older: install Node.js 20 or newer from nodejs.org or NodeSource, then run this again." >&2
     exit 1
   fi
 }

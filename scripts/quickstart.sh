@@ -9,9 +9,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 require_node
+apt_install vagrant openssh-client rsync
 install_node_modules
 build
-if ! command -v VBoxManage >/dev/null && [ -z "${VAGRANT_PROVIDER:-}" ]; then
+if command -v VBoxManage >/dev/null && [ -z "${VAGRANT_PROVIDER:-}" ]; then
+  # VirtualBox machines get init's project folder over NFS from this machine (docs/share.md).
+  apt_install nfs-kernel-server
+elif [ -z "${VAGRANT_PROVIDER:-}" ]; then
   say "VirtualBox not found: local machines use Vagrant's docker backend on the local fleet"
   fleet_up
 fi

@@ -43,6 +43,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
     checkVagrant(usesVagrant),
     checkVirtualBox(usesVagrant && backend === 'virtualbox'),
     checkLibvirt(usesVagrant && backend === 'libvirt'),
+    checkNfsServer(backend === 'virtualbox' && config.vagrant.syncedFolderType === 'nfs', usesVagrant),
     checkDockerEngine(usesVagrant && backend === 'docker', env),
     checkAws(config, config.defaultProvider === 'ec2', env),
   ]);
@@ -106,6 +107,16 @@ async function checkVirtualBox(required: boolean): Promise<Check> {
   return result('vagrant-virtualbox', 'Vagrant backend: virtualbox', required, ok,
     ok ? `VirtualBox ${output}` : 'VBoxManage not found',
     'install VirtualBox from virtualbox.org, or set VAGRANT_PROVIDER=libvirt or docker in config/project.env');
+}
+
+/** Init's folders come over NFS from this machine where VirtualBox runs it (VAGRANT_SYNCED_FOLDER_TYPE). */
+function checkNfsServer(needed: boolean, required: boolean): Check {
+  const title = "NFS server (init's project folder on VirtualBox)";
+  if (!needed) return { id: 'nfs-server', title, status: 'ok', detail: 'not needed with this backend and synced folder type', required: false };
+  // nfs-kernel-server's exportfs: what Vagrant runs to export the folder.
+  const found = ['/usr/sbin/exportfs', '/sbin/exportfs'].some((file) => existsSync(file));
+  return result('nfs-server', title, required, found, found ? 'found' : 'no NFS server (exportfs not found)',
+    'apt-get install nfs-kernel-server, or set VAGRANT_SYNCED_FOLDER_TYPE=rsync in config/project.env (a one-way copy)');
 }
 
 async function checkLibvirt(required: boolean): Promise<Check> {

@@ -14,4 +14,17 @@ describe('pcc doctor on the fleet', () => {
     expect(byId['ssh-client']).toMatchObject({ status: 'ok' });
     expect(report.ok).toBe(true);
   });
+
+  it("on VirtualBox with NFS synced folders, says that this machine needs an NFS server and how to do without", async () => {
+    const root = makeProject({ 'project.env': 'VAGRANT_PROVIDER=virtualbox\n' });
+    const report = await runDoctor(loadConfig(root, {}), process.env);
+    const nfs = report.checks.find((check) => check.id === 'nfs-server');
+    // The fleet's machine has no NFS server (its kernel cannot run one).
+    expect(nfs).toMatchObject({ status: 'fail', required: true, fix: expect.stringContaining('VAGRANT_SYNCED_FOLDER_TYPE=rsync') });
+    expect(report.ok).toBe(false);
+
+    const rsync = makeProject({ 'project.env': 'VAGRANT_PROVIDER=virtualbox\nVAGRANT_SYNCED_FOLDER_TYPE=rsync\n' });
+    const without = await runDoctor(loadConfig(rsync, {}), process.env);
+    expect(without.checks.find((check) => check.id === 'nfs-server')).toMatchObject({ status: 'ok', required: false });
+  });
 });

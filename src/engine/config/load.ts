@@ -42,6 +42,8 @@ export interface Config {
     backend: KeyValue<'VAGRANT_PROVIDER'>;
     box: string;
     dockerImage: string | undefined;
+    /** Vagrant's synced folder type for init's folders; undefined: the backend's default. */
+    syncedFolderType: KeyValue<'VAGRANT_SYNCED_FOLDER_TYPE'> | undefined;
     cpus: number;
     memoryMb: number;
   };
@@ -170,6 +172,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       backend,
       box: required('VAGRANT_BOX'),
       dockerImage,
+      syncedFolderType: read('VAGRANT_SYNCED_FOLDER_TYPE') ?? (backend === 'virtualbox' ? 'nfs' : undefined),
       cpus: required('VAGRANT_CPUS'),
       memoryMb: required('VAGRANT_MEMORY_MB'),
     },

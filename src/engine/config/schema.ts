@@ -63,6 +63,7 @@ const cidrList = z
 
 export const PROVIDERS = ['vagrant', 'ec2'] as const;
 export const VAGRANT_BACKENDS = ['virtualbox', 'libvirt', 'docker'] as const;
+export const SYNCED_FOLDER_TYPES = ['nfs', 'rsync', 'smb', 'virtualbox', '9p', 'virtiofs'] as const;
 
 export const KEYS = {
   // project.env
@@ -113,6 +114,12 @@ export const KEYS = {
     schema: nonEmpty('a Docker image name'),
     default: undefined,
     doc: 'Image for the docker backend: a machine image with systemd and sshd (`npm run fleet:up` builds one).',
+  },
+  VAGRANT_SYNCED_FOLDER_TYPE: {
+    file: 'project.env',
+    schema: oneOf(SYNCED_FOLDER_TYPES),
+    default: undefined,
+    doc: "How init gets the project folder (Vagrant synced folder type); unset: nfs on virtualbox (its own shared folders cannot be served over NFS again; needs an NFS server on this machine), the backend's default elsewhere.",
   },
   VAGRANT_CPUS: {
     file: 'project.env',

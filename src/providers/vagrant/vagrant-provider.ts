@@ -29,6 +29,7 @@ interface MachinesSpec {
   cpus: number;
   memoryMb: number;
   docker: { image: string | undefined; createArgs: string[] };
+  syncedFolderType: string | null;
   machines: { name: string; role: MachineRole; computeType: ComputeType; syncedFolders?: { host: string; guest: string }[] }[];
 }
 
@@ -159,6 +160,7 @@ export class VagrantProvider implements Provider {
       cpus: config.vagrant.cpus,
       memoryMb: config.vagrant.memoryMb,
       docker: { image: config.vagrant.dockerImage, createArgs: config.vagrant.backend === 'docker' ? machineContainerArgs() : [] },
+      syncedFolderType: config.vagrant.syncedFolderType ?? null,
       machines,
     };
   }
