@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
 
 interface BuildResult { image: string; outcome: string; reason?: string; durationMs: number }
-interface InitReport { ok: boolean; builds?: { results: BuildResult[]; ignored: { folder: string; reason: string }[] } }
+interface InitReport {
+  ok: boolean;
+  setup: { host: string; steps: { step: string; outcome: string }[] }[];
+  builds?: { results: BuildResult[]; ignored: { folder: string; reason: string }[] };
+}
 interface Repository { name: string; tags: { tag: string; digest?: string; size?: number }[] }
 
 const TEST_IMAGES: Record<string, string> = {
@@ -90,6 +94,22 @@ describe('the controller init on the fleet', () => {
     const unchanged = report.results.filter((r) => r.reason === 'unchanged');
     expect(unchanged.map((r) => r.image).sort()).toEqual(['base', 'child', 'mybusybox', 'solo']);
     expect(unchanged.reduce((sum, r) => sum + r.durationMs, 0)).toBeLessThan(1000);
+  });
+
+  it('pcc init again changes nothing, and puts back a registry that was stopped', async () => {
+    const stepOutcomes = (report: InitReport) => Object.fromEntries(report.setup.flatMap((host) => host.steps.map((step) => [step.step, step.outcome])));
+    const again = JSON.parse((await pcc(project, ['init', '--json'])).stdout) as InitReport;
+    const outcomes = stepOutcomes(again);
+    expect(Object.keys(outcomes)).toEqual(expect.arrayContaining(['docker-storage', 'docker-engine', 'overlay', 'registry-access', 'registry-service', 'project-export']));
+    expect(Object.values(outcomes).every((outcome) => outcome === 'unchanged'), JSON.stringify(outcomes)).toBe(true);
+
+    await onHost(initContainer, 'docker stop pcc-registry >/dev/null');
+    const repaired = JSON.parse((await pcc(project, ['init', '--json'])).stdout) as InitReport;
+    expect(stepOutcomes(repaired)).toEqual({ ...outcomes, 'registry-service': 'changed' });
+    expect(await onHost(initContainer, "docker inspect -f '{{.State.Running}}' pcc-registry")).toBe('true');
+    const listed = await pcc(project, ['registry', '--json']);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Repository[]).map((r) => r.name).sort()).toEqual(['base', 'child', 'mybusybox', 'solo']);
   });
 
   it('a compute host set up by pcc pulls $REGISTRY_HOST/child and runs it', async () => {
