@@ -12,6 +12,7 @@ weave_inspect() {
   fact exposed "$(ip -4 -o address show dev weave 2>/dev/null | grep -qF " $OVERLAY_ADDRESS_CIDR " && echo yes || echo no)"
   fact targets "$(weave_targets_now)"
   fact peer_name "$(weave status 2>/dev/null | awk '$1 == "Name:" {print $2}')"
+  fact underlay "$(underlay_addresses weave)"
 }
 
 # Connects to the targets it lacks and forgets the ones that left; the others' connections stay up.

@@ -100,11 +100,6 @@ wireguard_network() {
 
 wireguard_expected_network() { echo "$CONTAINER_SUBNET $OVERLAY_BRIDGE $OVERLAY_MTU"; }
 
-wireguard_underlay() {
-  ip -4 -o address show scope global 2>/dev/null | awk '{print $2, $4}' \
-    | grep -Ev "^($OVERLAY_IF|docker0|$OVERLAY_BRIDGE|br-[0-9a-f]+|veth[0-9a-f]+) " | awk '{sub("/.*", "", $2); print $2}' | paste -sd, -
-}
-
 wireguard_inspect() {
   os_fact
   fact tools "$(command -v wg >/dev/null 2>&1 && echo yes || echo no)"
@@ -123,7 +118,7 @@ wireguard_inspect() {
   fact live_peers "$(wg show "$OVERLAY_IF" peers 2>/dev/null | sort | paste -sd, -)"
   fact network "$(wireguard_network)"
   fact firewall "$(wireguard_firewall_fact)"
-  fact underlay "$(wireguard_underlay)"
+  fact underlay "$(underlay_addresses "$OVERLAY_IF" "$OVERLAY_BRIDGE")"
 }
 
 wireguard_apply() {
