@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -185,5 +185,28 @@ describe('setup of hosts pcc cannot reach', () => {
       'vagrant2: registry-access: vagrant2 is stopped; resume it first (pcc resume vagrant2)',
     ]);
     expect(summary.hosts.map((host) => host.steps.map((step) => step.outcome))).toEqual([['failed', 'skipped'], ['failed', 'skipped']]);
+  });
+});
+
+describe('the compute type follows what cuda detects', () => {
+  it('a cpu host with a GPU becomes gpu (aliases gpu-NAME), and back to cpu when the GPU is gone', async () => {
+    const home = tempDir('pcc-home-');
+    const engine = createEngine(loadConfig(makeProject({ 'project.env': 'PROJECT_NAME=gpus\n' }), {}), { env: {}, home, providers: [] });
+    await engine.state.update((state) => {
+      state.hosts.vagrant1 = {
+        name: 'vagrant1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {},
+        ssh: { host: '127.0.0.1', port: 2201, user: 'vagrant', identityFile: '/dev/null' }, createdAt: '', updatedAt: '',
+      };
+    });
+    const host = () => engine.state.read().hosts.vagrant1 as HostRecord;
+    const aliases = () => readFileSync(engine.sshConfig.pccFile, 'utf8').match(/^Host .*$/m)?.[0];
+
+    await cuda.settled?.(engine, host(), { os: 'ubuntu', gpus: '0000:3b:00.0' });
+    expect(host().computeType).toBe('gpu');
+    expect(aliases()).toBe('Host vagrant1 vagrant-vagrant1 gpu-vagrant1');
+
+    await cuda.settled?.(engine, host(), { os: 'ubuntu', gpus: '' });
+    expect(host().computeType).toBe('cpu');
+    expect(aliases()).toBe('Host vagrant1 vagrant-vagrant1 cpu-vagrant1');
   });
 });

@@ -29,4 +29,29 @@ describe('the terminal while the UI owns it', () => {
     expect(written.filter((chunk) => chunk.includes('\x1b[?1049l'))).toHaveLength(1);
     expect(written.at(-1)).toContain('\x1b[?1049l');
   });
+
+  it('gives the terminal back on a crash, then says what happened and exits 1', () => {
+    const written: string[] = [];
+    const errors: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const vitestHandlers = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    try {
+      enterFullScreen(() => undefined);
+      process.emit('uncaughtException', new Error('a bug in a panel'));
+    } finally {
+      for (const handler of vitestHandlers) process.on('uncaughtException', handler);
+    }
+    expect(written.at(-1)).toContain('\x1b[?1049l');
+    expect(errors.join('')).toContain('pcc: the terminal UI stopped on an unexpected error: Error: a bug in a panel');
+    expect(exit).toHaveBeenCalledWith(1);
+  });
 });
