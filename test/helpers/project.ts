@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
@@ -25,4 +25,12 @@ export function makeProject(files: Record<string, string> = {}, name = 'demo-pro
     writeFileSync(path.join(root, 'config', file), text);
   }
   return root;
+}
+
+/** Every file under a folder (for searches of everything pcc wrote, such as for secrets). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
 }

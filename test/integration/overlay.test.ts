@@ -1,19 +1,12 @@
-import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerStatus } from '../../src/engine/overlay/peer-status.js';
 import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+import { filesUnder } from '../helpers/project.js';
 
 interface Summary { hosts: { host: string; steps: { step: string; outcome: string; message?: string }[] }[] }
-
-/** Every file under a folder, for the private-key search. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 describe('the WireGuard overlay on fleet machines (wireguard-go)', () => {
   const project = makeFleetProject('ovl');

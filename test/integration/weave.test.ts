@@ -1,18 +1,12 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerStatus } from '../../src/engine/overlay/peer-status.js';
 import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+import { filesUnder } from '../helpers/project.js';
 
 interface Summary { hosts: { host: string; steps: { step: string; outcome: string; message?: string }[] }[] }
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 /**
  * OVERLAY_DRIVER=weave on two fleet machines. Weave Net itself cannot run on today's Docker, so each
