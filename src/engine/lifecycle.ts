@@ -246,8 +246,8 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
     const selected = whole ? hosts.filter((host) => host.provider === whole.name) : selectHosts(hosts, pattern);
     for (const [providerName, hosts] of byProvider(selected)) {
       for (const host of hosts) engine.ssh.close(host.name);
-      const existing = hosts.filter((host) => host.state !== 'gone').map((host) => host.name);
-      if (existing.length > 0) await provider(engine, providerName).destroy(existing, providerOutput(engine));
+      // Gone hosts too: the provider may still hold their definition (Vagrant) or saved image (EC2).
+      await provider(engine, providerName).destroy(hosts.map((host) => host.name), providerOutput(engine));
     }
     const names = selected.map((host) => host.name);
     for (const name of names) await engine.knownHosts.forget(name);

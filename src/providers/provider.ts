@@ -98,6 +98,7 @@ export interface Provider {
   /** Brings back machines stopped or saved outside this call (also ones that already run). */
   start(names: string[], output: ProviderOutput): Promise<void>;
   save(names: string[], output: ProviderOutput): Promise<void>;
+  /** Deletes machines and whatever the provider keeps of them; names of machines already gone are no error. */
   destroy(names: string[], output: ProviderOutput): Promise<void>;
   sshEndpoint(name: string): Promise<SshEndpoint>;
   /** Saves hosts as images and removes the machines; start() brings them back from the images. */

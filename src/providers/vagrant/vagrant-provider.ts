@@ -116,7 +116,10 @@ export class VagrantProvider implements Provider {
   }
 
   async destroy(names: string[], output: ProviderOutput): Promise<void> {
-    await this.#vagrant(['destroy', '--force', ...names], output);
+    // Vagrant refuses names its Vagrantfile does not define; those are gone already.
+    const defined = new Set(this.#readSpec().machines.map((machine) => machine.name));
+    const known = names.filter((name) => defined.has(name));
+    if (known.length > 0) await this.#vagrant(['destroy', '--force', ...known], output);
     const gone = new Set(names);
     await this.#updateSpec((spec) => {
       spec.machines = spec.machines.filter((machine) => !gone.has(machine.name));
