@@ -4,8 +4,13 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [ -S "$FLEET_SOCK" ] && DOCKER_HOST="unix://$FLEET_SOCK" docker version >/dev/null 2>&1; then
-  export DOCKER_HOST="unix://$FLEET_SOCK"
+# The engine fleet-up used: its own, else the one DOCKER_HOST names, else the system's.
+engine=""
+for candidate in "unix://$FLEET_SOCK" "${DOCKER_HOST:-}" unix:///var/run/docker.sock; do
+  if [ -n "$candidate" ] && DOCKER_HOST="$candidate" docker version >/dev/null 2>&1; then engine=$candidate; break; fi
+done
+if [ -n "$engine" ]; then
+  export DOCKER_HOST="$engine"
   ids=$(docker ps -aq --filter label=pcc.fleet=1; for a in pcc-fleet-host pcc-fleet-registry; do
     docker ps -aq --filter "ancestor=$a"; done)
   ids=$(echo "$ids" | sort -u | xargs)

@@ -8,7 +8,7 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import { UserPreferences } from '../../src/engine/preferences.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import type { Machine, Provider } from '../../src/providers/provider.js';
-import { AppContainer } from '../../src/ui/app-container.js';
+import { AppContainer, EVENT_BATCH_MS } from '../../src/ui/app-container.js';
 import { makeProject, tempDir } from '../helpers/project.js';
 
 const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', pageUp: '\x1b[5~', end: '\x1b[F' };
@@ -106,6 +106,20 @@ describe('the terminal UI', () => {
         expect(Math.max(...lines.map((line) => [...line].length))).toBe(columns);
       });
     }
+  });
+
+  it('applies a stream of engine events in batches: a few frames, not one per event', async () => {
+    const { screen, frames, engine } = await openApp();
+    const before = frames.length;
+    const started = Date.now();
+    // 150 events, one every 2 ms or so: at most one redraw per batch period, not one per event.
+    for (let index = 0; index < 150; index++) {
+      engine.events.emit({ type: 'log', level: 'info', message: `stream ${index}` });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await expectScreen(screen, 'stream 149');
+    const batchPeriods = (Date.now() - started) / EVENT_BATCH_MS;
+    expect(frames.length - before).toBeLessThanOrEqual(Math.ceil(batchPeriods) + 3);
   });
 
   it('keys do not fire while the help is open; Esc closes it', async () => {
