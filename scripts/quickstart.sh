@@ -9,12 +9,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 require_node
-apt_install vagrant openssh-client rsync
+# Only what is missing: a Vagrant installed from HashiCorp's packages stays the one on the PATH.
+command -v vagrant >/dev/null || apt_install vagrant
+command -v ssh >/dev/null || apt_install openssh-client
+command -v rsync >/dev/null || apt_install rsync
 install_node_modules
 build
 if command -v VBoxManage >/dev/null && [ -z "${VAGRANT_PROVIDER:-}" ]; then
   # VirtualBox machines get init's project folder over NFS from this machine (docs/share.md).
-  apt_install nfs-kernel-server
+  [ -x /usr/sbin/exportfs ] || apt_install nfs-kernel-server
 elif [ -z "${VAGRANT_PROVIDER:-}" ]; then
   say "VirtualBox not found: local machines use Vagrant's docker backend on the local fleet"
   fleet_up

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { NFS_SUDO_HINT, nfsSudoReady } from '../providers/vagrant/nfs-sudo.js';
 import type { Config } from './config/load.js';
 import { dockerFromEnv } from './docker-client.js';
 
@@ -44,6 +45,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
     checkVirtualBox(usesVagrant && backend === 'virtualbox'),
     checkLibvirt(usesVagrant && backend === 'libvirt'),
     checkNfsServer(backend === 'virtualbox' && config.vagrant.syncedFolderType === 'nfs', usesVagrant),
+    checkNfsSudo(config.vagrant.syncedFolderType === 'nfs', usesVagrant, env),
     checkDockerEngine(usesVagrant && backend === 'docker', env),
     checkAws(config, config.defaultProvider === 'ec2', env),
   ]);
@@ -117,6 +119,13 @@ function checkNfsServer(needed: boolean, required: boolean): Check {
   const found = ['/usr/sbin/exportfs', '/sbin/exportfs'].some((file) => existsSync(file));
   return result('nfs-server', title, required, found, found ? 'found' : 'no NFS server (exportfs not found)',
     'apt-get install nfs-kernel-server, or set VAGRANT_SYNCED_FOLDER_TYPE=rsync in config/project.env (a one-way copy)');
+}
+
+async function checkNfsSudo(needed: boolean, required: boolean, env: NodeJS.ProcessEnv): Promise<Check> {
+  const title = "sudo for Vagrant's NFS exports";
+  if (!needed) return { id: 'nfs-sudo', title, status: 'ok', detail: 'not needed with this synced folder type', required: false };
+  const ready = await nfsSudoReady(env);
+  return result('nfs-sudo', title, required, ready, ready ? 'no password needed' : 'sudo would ask for a password', NFS_SUDO_HINT);
 }
 
 async function checkLibvirt(required: boolean): Promise<Check> {

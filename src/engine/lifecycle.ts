@@ -246,7 +246,7 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
     const selected = whole ? hosts.filter((host) => host.provider === whole.name) : selectHosts(hosts, pattern);
     for (const [providerName, hosts] of byProvider(selected)) {
       for (const host of hosts) engine.ssh.close(host.name);
-      // Gone hosts too: the provider may still hold their definition (Vagrant) or saved image (EC2).
+      // Gone hosts too: Vagrant still defines a machine that was removed behind its back.
       await provider(engine, providerName).destroy(hosts.map((host) => host.name), providerOutput(engine));
     }
     const names = selected.map((host) => host.name);

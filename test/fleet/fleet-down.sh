@@ -4,9 +4,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The engine fleet-up used: its own, else the one DOCKER_HOST names, else the system's.
+# The engine fleet-up used, looked for in its order: DOCKER_HOST's, the fleet's own, the system's.
 engine=""
-for candidate in "unix://$FLEET_SOCK" "${DOCKER_HOST:-}" unix:///var/run/docker.sock; do
+for candidate in "${DOCKER_HOST:-}" "unix://$FLEET_SOCK" unix:///var/run/docker.sock; do
   if [ -n "$candidate" ] && DOCKER_HOST="$candidate" docker version >/dev/null 2>&1; then engine=$candidate; break; fi
 done
 if [ -n "$engine" ]; then

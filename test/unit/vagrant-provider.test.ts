@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/engine/config/load.js';
 import { ProviderError } from '../../src/providers/provider.js';
 import { VagrantProvider } from '../../src/providers/vagrant/vagrant-provider.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, tempDir } from '../helpers/project.js';
 
 describe('Vagrant provider without vagrant', () => {
   it('says vagrant is missing and how to install it, after recording the planned machines', async () => {
@@ -34,5 +34,26 @@ describe('Vagrant provider without vagrant', () => {
     const virtualbox = new VagrantProvider(loadConfig(makeProject({}), {}), {});
     expect(docker.capabilities().canSuspend).toBe(false);
     expect(virtualbox.capabilities().canSuspend).toBe(true);
+  });
+});
+
+describe('init over NFS synced folders, not as root', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('refuses before anything is planned when sudo would ask for a password; goes on when it would not', async () => {
+    vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    // A sudo that answers as a real one does for a user without password-less rules (exit 1), then one that allows.
+    const bin = tempDir('pcc-bin-');
+    const sudo = (code: number) => writeFileSync(path.join(bin, 'sudo'), `#!/bin/sh\nexit ${code}\n`, { mode: 0o755 });
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=nfs\nVAGRANT_PROVIDER=virtualbox\n' });
+    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: bin });
+    const upInit = () => provider.up({ count: 1, computeType: 'cpu', role: 'init' }, () => undefined);
+
+    sudo(1);
+    await expect(upInit()).rejects.toMatchObject({ code: 'misconfigured', message: expect.stringContaining('sudo would ask for a password'), hint: expect.stringContaining('VAGRANT_SYNCED_FOLDER_TYPE=rsync') });
+    expect(existsSync(path.join(root, '.pcc', 'vagrant', 'machines.json'))).toBe(false);
+
+    sudo(0);
+    await expect(upInit()).rejects.toThrow('vagrant is not installed');
   });
 });

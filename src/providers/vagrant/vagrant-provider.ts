@@ -19,6 +19,7 @@ import {
   type UpRequest,
 } from '../provider.js';
 import { machineContainerArgs } from './machine-container.js';
+import { NFS_SUDO_HINT, nfsSudoReady } from './nfs-sudo.js';
 import { errorMessages, machineStates, parseMachineReadable } from './machine-readable.js';
 
 /** What the generated Vagrantfile reads: the backend's settings and the machines pcc defined. */
@@ -78,6 +79,7 @@ export class VagrantProvider implements Provider {
 
   async up(request: UpRequest, output: ProviderOutput): Promise<Machine[]> {
     const role = request.role ?? 'compute';
+    if (role === 'init') await this.#checkNfsSudo();
     const planned = await this.#updateSpec((spec) => {
       const taken = new Set(spec.machines.map((machine) => machine.name));
       const names: string[] = [];
@@ -108,6 +110,7 @@ export class VagrantProvider implements Provider {
   }
 
   async start(names: string[], output: ProviderOutput): Promise<void> {
+    if (this.#hasSyncedFolders(names)) await this.#checkNfsSudo();
     await this.#vagrant(['up', '--provider', this.#config.vagrant.backend, ...names], output);
   }
 
@@ -119,6 +122,7 @@ export class VagrantProvider implements Provider {
     // Vagrant refuses names its Vagrantfile does not define; those are gone already.
     const defined = new Set(this.#readSpec().machines.map((machine) => machine.name));
     const known = names.filter((name) => defined.has(name));
+    if (this.#hasSyncedFolders(known)) await this.#checkNfsSudo();
     if (known.length > 0) await this.#vagrant(['destroy', '--force', ...known], output);
     const gone = new Set(names);
     await this.#updateSpec((spec) => {
@@ -145,6 +149,16 @@ export class VagrantProvider implements Provider {
 
   #machine(machine: MachinesSpec['machines'][number], state: MachineState): Machine {
     return { name: machine.name, provider: 'vagrant', role: machine.role, computeType: machine.computeType, state, extras: {} };
+  }
+
+  #hasSyncedFolders(names: string[]): boolean {
+    return this.#readSpec().machines.some((machine) => names.includes(machine.name) && (machine.syncedFolders?.length ?? 0) > 0);
+  }
+
+  /** Refuses before Vagrant starts when its NFS export would stop at a sudo password prompt. */
+  async #checkNfsSudo(): Promise<void> {
+    if (this.#config.vagrant.syncedFolderType !== 'nfs' || (await nfsSudoReady(this.#env))) return;
+    throw new ProviderError('misconfigured', "init gets the project folder over NFS from this machine, for which Vagrant runs sudo, and sudo would ask for a password", NFS_SUDO_HINT);
   }
 
   get #specFile(): string {
