@@ -154,7 +154,7 @@ describe('the terminal UI', () => {
     provider.release();
     const { screen, press, engine } = await openApp({ providers: [provider] });
     await press('u');
-    expect(screen()).toContain('Provider:');
+    await expectScreen(screen, 'Provider:');
     await press('j', '5', 'q', 'd');
     expect(screen()).toContain('Bring up machines');
     await press(KEYS.escape);
@@ -205,10 +205,10 @@ describe('the terminal UI', () => {
     emitLines(engine, 3, 'quota');
     await expectScreen(screen, 'quota 2');
     await press('/', 'q', 'u', 'o');
-    expect(screen()).toContain('/quo▏');
+    await expectScreen(screen, '/quo▏');
     expect(screen()).not.toContain('Bring up machines');
     await press(KEYS.enter);
-    expect(screen()).toContain('quota 1');
+    await expectScreen(screen, 'quota 1');
     expect(screen()).not.toContain('docker 1');
     await press('/', KEYS.escape);
     await expectScreen(screen, 'docker 1');
@@ -219,22 +219,22 @@ describe('the terminal UI', () => {
     emitLines(engine, 60);
     await expectScreen(screen, 'line 59');
     await press('5', KEYS.pageUp);
-    expect(screen()).toContain('scrolled — End follows');
+    await expectScreen(screen, 'scrolled — End follows');
     expect(screen()).not.toContain('line 59');
     emitLines(engine, 5, 'later');
     await tick();
     expect(screen()).not.toContain('later 4');
     await press(KEYS.end);
     await expectScreen(screen, 'later 4');
-    expect(screen()).toContain('following');
+    await expectScreen(screen, 'following');
   });
 
   it('save asks first, starting on Cancel; errors land in the status line', async () => {
     const { engine, events, screen, press } = await openApp({ hosts: ['vagrant1', 'vagrant2'] });
     await expectScreen(screen, 'vagrant2');
     await press('j', 's');
-    expect(screen()).toContain('Save vagrant1?');
-    expect(screen()).toContain('vagrant1 (vagrant) is powered off (disk kept, memory lost)');
+    await expectScreen(screen, 'Save vagrant1?');
+    await expectScreen(screen, 'vagrant1 (vagrant) is powered off (disk kept, memory lost)');
     await press(KEYS.enter);
     expect(screen()).not.toContain('Save vagrant1?');
     expect(events.some((event) => event.type === 'task' && event.task === 'save')).toBe(false);
@@ -252,7 +252,7 @@ describe('the terminal UI', () => {
       expect(screen()).toContain(text);
     }
     await press(KEYS.right, KEYS.enter);
-    expect(screen()).toContain('Destroy vagrant?');
+    await expectScreen(screen, 'Destroy vagrant?');
     await press('v', 'a', 'g', 'r', 'a', 'n', 't', KEYS.enter);
     await expectScreen(screen, /✗ destroy vagrant: /);
     expect(events).toContainEqual(expect.objectContaining({ type: 'task', task: 'destroy', title: 'destroy vagrant', phase: 'started' }));
@@ -261,10 +261,10 @@ describe('the terminal UI', () => {
   it('quitting while work is in flight asks first', async () => {
     const provider = new HeldProvider();
     const { screen, press } = await openApp({ providers: [provider] });
-    expect(screen()).toContain('read hosts from the providers');
+    await expectScreen(screen, 'read hosts from the providers');
     await press('q');
-    expect(screen()).toContain('Quit while work is in flight?');
-    expect(screen()).toContain('read hosts from the providers — stops where it is');
+    await expectScreen(screen, 'Quit while work is in flight?');
+    await expectScreen(screen, 'read hosts from the providers — stops where it is');
     await press(KEYS.enter);
     expect(screen()).not.toContain('Quit while work is in flight?');
     provider.release();

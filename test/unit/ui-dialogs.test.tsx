@@ -59,12 +59,12 @@ describe('confirm dialog', () => {
 
   it("with a typed confirmation, the action stays disabled until the provider's name is typed exactly", async () => {
     const dialog = confirm('vagrant');
-    expect(dialog.lastFrame()).toContain('Type vagrant to enable Destroy:');
+    await vi.waitFor(() => expect(dialog.lastFrame()).toContain('Type vagrant to enable Destroy:'));
     await type(dialog.stdin, KEYS.right, KEYS.enter);
     expect(dialog.onConfirm).not.toHaveBeenCalled();
     await type(dialog.stdin, 'v', 'a', 'g', 'r', 'a', 'n', 't', 'x', KEYS.enter);
     expect(dialog.onConfirm).not.toHaveBeenCalled();
-    expect(dialog.lastFrame()).toContain('vagrantx▏');
+    await vi.waitFor(() => expect(dialog.lastFrame()).toContain('vagrantx▏'));
     await type(dialog.stdin, KEYS.backspace, KEYS.enter);
     expect(dialog.onConfirm).toHaveBeenCalledOnce();
     expect(dialog.onCancel).not.toHaveBeenCalled();
@@ -73,7 +73,7 @@ describe('confirm dialog', () => {
   it('typed letters that are keys elsewhere (q, d, j) only type', async () => {
     const dialog = confirm('qdj');
     await type(dialog.stdin, 'q', 'd', 'j');
-    expect(dialog.lastFrame()).toContain('qdj▏');
+    await vi.waitFor(() => expect(dialog.lastFrame()).toContain('qdj▏'));
     expect(dialog.onCancel).not.toHaveBeenCalled();
   });
 });
@@ -84,9 +84,9 @@ describe('bring-up menu', () => {
     const menu = render(<UpMenu providers={['vagrant']} last={undefined} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
     expect(menu.lastFrame()).toContain('Provider:');
     await type(menu.stdin, KEYS.enter);
-    expect(menu.lastFrame()).toContain('Machine type (vagrant):');
+    await vi.waitFor(() => expect(menu.lastFrame()).toContain('Machine type (vagrant):'));
     await type(menu.stdin, 'j', KEYS.enter);
-    expect(menu.lastFrame()).toContain('How many gpu machines (vagrant)?');
+    await vi.waitFor(() => expect(menu.lastFrame()).toContain('How many gpu machines (vagrant)?'));
     await type(menu.stdin, KEYS.down, KEYS.enter);
     expect(onChoose).toHaveBeenCalledWith({ provider: 'vagrant', computeType: 'gpu', count: 2 });
   });
@@ -97,9 +97,9 @@ describe('bring-up menu', () => {
     const menu = render(<UpMenu providers={['vagrant', 'ec2']} last={last} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
     expect(menu.lastFrame()).toMatch(/❯ ec2/);
     await type(menu.stdin, KEYS.enter);
-    expect(menu.lastFrame()).toMatch(/❯ gpu/);
+    await vi.waitFor(() => expect(menu.lastFrame()).toMatch(/❯ gpu/));
     await type(menu.stdin, KEYS.enter);
-    expect(menu.lastFrame()).toMatch(/❯ 4/);
+    await vi.waitFor(() => expect(menu.lastFrame()).toMatch(/❯ 4/));
     await type(menu.stdin, KEYS.enter);
     expect(onChoose).toHaveBeenCalledWith(last);
   });
