@@ -122,6 +122,12 @@ describe('registry-access and project-share plans', () => {
   it('mounts with the default NFSv4.2 hard options unless NFS_OPTS says otherwise', () => {
     const plan = projectShare.plan({ os: 'debian', kernel_nfs: 'yes', client: 'no', units: 'differs', automount: 'inactive', enabled: 'no' }, context());
     expect(plan.kind === 'change' && plan.changes.join('\n')).toContain('10.128.0.1:/project at /project (vers=4.2,hard,timeo=600,retrans=2,noatime)');
+
+    const config = loadConfig(makeProject({ 'hosts/global.env': 'NFS_OPTS=vers=4.1,soft,timeo=100\n' }), {});
+    const own: StepContext = { host, config, settings: config.hosts.compute, members: () => [] };
+    const overridden = projectShare.plan({ os: 'debian', kernel_nfs: 'yes', client: 'yes', units: 'differs', automount: 'inactive', enabled: 'no' }, own);
+    expect(overridden.kind === 'change' && overridden.changes.join('\n')).toContain('at /project (vers=4.1,soft,timeo=100)');
+    expect(projectShare.inputs(own).NFS_OPTS).toBe('vers=4.1,soft,timeo=100');
   });
 });
 
