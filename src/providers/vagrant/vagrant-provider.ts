@@ -34,6 +34,9 @@ interface MachinesSpec {
   machines: { name: string; role: MachineRole; computeType: ComputeType; syncedFolders?: { host: string; guest: string }[] }[];
 }
 
+/** init's machines get folders from this machine (the project, the registry volume). */
+const hasSyncedFolders = (machine: MachinesSpec['machines'][number]) => (machine.syncedFolders?.length ?? 0) > 0;
+
 const STATES: Record<string, MachineState> = {
   running: 'running',
   saved: 'saved',
@@ -110,7 +113,7 @@ export class VagrantProvider implements Provider {
   }
 
   async start(names: string[], output: ProviderOutput): Promise<void> {
-    if (this.#hasSyncedFolders(names)) await this.#checkNfsSudo();
+    if (this.#readSpec().machines.some((machine) => names.includes(machine.name) && hasSyncedFolders(machine))) await this.#checkNfsSudo();
     await this.#vagrant(['up', '--provider', this.#config.vagrant.backend, ...names], output);
   }
 
@@ -120,10 +123,9 @@ export class VagrantProvider implements Provider {
 
   async destroy(names: string[], output: ProviderOutput): Promise<void> {
     // Vagrant refuses names its Vagrantfile does not define; those are gone already.
-    const defined = new Set(this.#readSpec().machines.map((machine) => machine.name));
-    const known = names.filter((name) => defined.has(name));
-    if (this.#hasSyncedFolders(known)) await this.#checkNfsSudo();
-    if (known.length > 0) await this.#vagrant(['destroy', '--force', ...known], output);
+    const known = this.#readSpec().machines.filter((machine) => names.includes(machine.name));
+    if (known.some(hasSyncedFolders)) await this.#checkNfsSudo();
+    if (known.length > 0) await this.#vagrant(['destroy', '--force', ...known.map((machine) => machine.name)], output);
     const gone = new Set(names);
     await this.#updateSpec((spec) => {
       spec.machines = spec.machines.filter((machine) => !gone.has(machine.name));
@@ -149,10 +151,6 @@ export class VagrantProvider implements Provider {
 
   #machine(machine: MachinesSpec['machines'][number], state: MachineState): Machine {
     return { name: machine.name, provider: 'vagrant', role: machine.role, computeType: machine.computeType, state, extras: {} };
-  }
-
-  #hasSyncedFolders(names: string[]): boolean {
-    return this.#readSpec().machines.some((machine) => names.includes(machine.name) && (machine.syncedFolders?.length ?? 0) > 0);
   }
 
   /** Refuses before Vagrant starts when its NFS export would stop at a sudo password prompt. */
