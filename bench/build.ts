@@ -11,10 +11,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildImages, scanImageFolders } from '../src/engine/builds.js';
-import { loadConfig } from '../src/engine/config/load.js';
+import { loadConfig } from '../src/core/config/load.js';
 import { INIT_REGISTRY, initController, initDocker, initRegistry, requireInit } from '../src/engine/controller/init.js';
 import { createEngine } from '../src/engine/engine.js';
-import { destroy, sshTarget } from '../src/engine/lifecycle.js';
+import { destroy } from '../src/engine/lifecycle.js';
+import { sshTarget } from '../src/engine/ssh/pool.js';
 import { INIT_FOLDERS } from '../src/providers/provider.js';
 import { fleetEnv, median, timed } from './fleet.js';
 

@@ -8,9 +8,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/engine/config/load.js';
+import { loadConfig } from '../src/core/config/load.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
-import { destroy, sshTarget, up } from '../src/engine/lifecycle.js';
+import { destroy, up } from '../src/engine/lifecycle.js';
+import { sshTarget } from '../src/engine/ssh/pool.js';
 import { overlayDriver } from '../src/engine/overlay/overlay.js';
 import { dockerEngine } from '../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../src/engine/setup/docker-storage.js';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadConfig } from '../src/engine/config/load.js';
+import { loadConfig } from '../src/core/config/load.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { destroy, up } from '../src/engine/lifecycle.js';
 import { mergeDaemonJson } from '../src/engine/setup/daemon-json.js';

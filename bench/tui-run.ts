@@ -84,7 +84,7 @@ try {
     mkdirSync(path.join(root, 'config'), { recursive: true });
     writeFileSync(path.join(root, 'config', 'project.env'), 'PROJECT_NAME=benchtui\n');
     // What `pcc` has loaded before the UI: its config and engine.
-    const { loadConfig } = (await built('engine/config/load.js')) as typeof import('../src/engine/config/load.js');
+    const { loadConfig } = (await built('core/config/load.js')) as typeof import('../src/core/config/load.js');
     const { createEngine } = (await built('engine/engine.js')) as typeof import('../src/engine/engine.js');
     const { UserPreferences } = (await built('engine/preferences.js')) as typeof import('../src/engine/preferences.js');
     const engine = createEngine(loadConfig(root, {}), { env: {}, providers: [] });

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../engine/config/load.js';
+import { loadConfig, type Config } from '../core/config/load.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { describeEvent } from '../engine/events.js';
 import { findProjectRoot } from '../engine/project.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeError, PccError, UsageError } from '../engine/errors.js';
+import { describeError, PccError, UsageError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { buildCommand, initCommand, registryCommand } from './commands/controller.js';
 import { doctorCommand } from './commands/doctor.js';

@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import PQueue from 'p-queue';
 import { ensureImage, followStream } from './docker-images.js';
 import type { Engine } from './engine.js';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 import type { BuildPhase } from './events.js';
 import type { RegistryClient } from './registry.js';
 

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 
 /**
  * A dockerode client for the engine that DOCKER_HOST names in `env` (the default socket when unset).

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 
 /** A Docker progress stream's events, with any `error` event turned into a rejection. */
 export function followStream(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: DockerEvent) => void = () => undefined): Promise<DockerEvent[]> {

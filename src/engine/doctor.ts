@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { NFS_SUDO_HINT, nfsSudoReady } from '../providers/vagrant/nfs-sudo.js';
-import type { Config } from './config/load.js';
+import type { Config } from '../core/config/load.js';
 import { dockerFromEnv } from './docker-client.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -160,7 +160,7 @@ async function checkAws(config: Config, required: boolean, env: NodeJS.ProcessEn
   }
   try {
     // Loaded here: the AWS SDK is slow to load, and only this check needs it.
-    const { awsCredentialChain } = await import('./aws-credentials.js');
+    const { awsCredentialChain } = await import('../providers/ec2/aws-credentials.js');
     const credentials = await withTimeout(awsCredentialChain(env)(), PROBE_TIMEOUT_MS);
     const origin = credentials.accessKeyId ? "from the AWS SDK's default chain" : 'empty';
     return result('aws', title, required, Boolean(credentials.accessKeyId), origin, fix);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OnDemandEc2Provider } from '../providers/ec2/ec2-on-demand.js';
 import type { Provider, ProviderName } from '../providers/provider.js';
 import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
-import type { Config } from './config/load.js';
+import type { Config } from '../core/config/load.js';
 import { EngineEvents } from './events.js';
 import { HostLogs } from './host-logs.js';
 import { KnownHosts } from './ssh/known-hosts.js';

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 
 /** Per-host log files in `.pcc/logs/HOST.log`: every line of output a host's work produced. */
 export class HostLogs {

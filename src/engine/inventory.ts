@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 import type { HostRecord } from './state.js';
 
 /**

@@ -1,10 +1,11 @@
-import type { ComputeType, Leftover, Machine, MachineRole, Provider, ProviderName, ProviderOutput, SavedImage } from '../providers/provider.js';
+import type { ComputeType, Leftover, MachineRole, Provider, ProviderName, ProviderOutput, SavedImage } from '../providers/provider.js';
 import type { Engine } from './engine.js';
-import { PccError, UsageError } from './errors.js';
+import { PccError, UsageError } from '../core/errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
-import { endpointOf, syncOverlay } from './overlay/overlay.js';
+import { endpointOf } from './overlay/members.js';
+import { syncOverlay } from './overlay/overlay.js';
+import { emitState, reconcile, recordEndpoint, recordOf } from './reconcile.js';
 import { setupHosts } from './setup/setup.js';
-import type { SshTarget } from './ssh/pool.js';
 import type { HostRecord } from './state.js';
 
 /**
@@ -66,65 +67,6 @@ async function task<T>(engine: Engine, name: string, title: string, work: () => 
   }
 }
 
-/** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
-const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'gone']);
-
-/**
- * Makes state.json agree with the providers, which are the source of truth: machines pcc made but
- * did not record are adopted, recorded machines the provider no longer has (or lists as never
- * created, as Vagrant does after a `vagrant destroy` by hand) are marked gone, and running machines
- * without a known address (pcc was killed during `up`) get theirs.
- */
-export async function reconcile(engine: Engine): Promise<HostRecord[]> {
-  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: await p.list() })));
-  const changes: HostRecord[] = [];
-  const unaddressed: { provider: Provider; name: string }[] = [];
-  await engine.state.update((state) => {
-    const now = new Date().toISOString();
-    for (const { provider: source, machines } of listed) {
-      const present = new Set(machines.map((machine) => machine.name));
-      for (const machine of machines) {
-        const known = state.hosts[machine.name];
-        if (!known) {
-          const record = recordOf(machine, now);
-          state.hosts[machine.name] = record;
-          changes.push(record);
-          if (machine.state === 'running') unaddressed.push({ provider: source, name: machine.name });
-          engine.events.emit({ type: 'log', level: 'warn', message: `adopted: ${source.name} has it but pcc had no record of it`, host: machine.name });
-          continue;
-        }
-        const observed = machine.state === 'not-created' && EXISTED.has(known.state) ? 'gone' : machine.state;
-        if (known.state !== observed || !sameExtras(known.extras, machine.extras)) {
-          known.state = observed;
-          known.extras = machine.extras;
-          known.updatedAt = now;
-          changes.push(known);
-        }
-        if (observed === 'running' && !known.ssh) unaddressed.push({ provider: source, name: machine.name });
-      }
-      for (const known of Object.values(state.hosts)) {
-        if (known.provider === source.name && !present.has(known.name) && known.state !== 'gone') {
-          known.state = 'gone';
-          known.updatedAt = now;
-          changes.push(known);
-        }
-      }
-    }
-  });
-  for (const host of changes) emitState(engine, host);
-  // A running machine gets its SSH endpoint, so it is reachable and listed in ssh config.
-  for (const { provider: source, name } of unaddressed) {
-    try {
-      await recordEndpoint(engine, name, await source.sshEndpoint(name));
-    } catch (error) {
-      // One machine not answering yet must not stop pcc from listing the others.
-      engine.events.emit({ type: 'log', level: 'warn', message: `no SSH address yet: ${(error as Error).message}`, host: name });
-    }
-  }
-  if (changes.length > 0 || unaddressed.length > 0) await writeSshConfig(engine);
-  return Object.values(engine.state.read().hosts);
-}
-
 export interface UpOptions {
   count: number;
   computeType: ComputeType;
@@ -167,7 +109,7 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
       providerOutput(engine),
     );
     const hosts = await Promise.all(machines.map((machine) => connect(engine, chosen, machine.name)));
-    await writeSshConfig(engine);
+    await engine.sshConfig.writeHosts(engine.state.read().hosts);
     return hosts.map(viewOf);
   });
 }
@@ -219,7 +161,7 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
       await chosen.start(hosts.map((host) => host.name), providerOutput(engine));
       results.push(...(await Promise.all(hosts.map((host) => connect(engine, chosen, host.name)))));
     }
-    await writeSshConfig(engine);
+    await engine.sshConfig.writeHosts(engine.state.read().hosts);
     await rejoinOverlay(engine, results);
     const setUpBefore = results.filter((host) => host.setupAt !== undefined);
     if (setUpBefore.length > 0) await setupHosts(engine, setUpBefore, `set up ${setUpBefore.map((host) => host.name).join(', ')} again`);
@@ -255,7 +197,7 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
       for (const name of names) delete state.hosts[name];
     });
     for (const host of selected) engine.events.emit({ type: 'host.state', host: host.name, provider: host.provider, state: 'gone' });
-    await writeSshConfig(engine);
+    await engine.sshConfig.writeHosts(engine.state.read().hosts);
     // The others drop the destroyed hosts from their peers, live.
     if (selected.some((host) => host.overlay)) await syncOverlay(engine);
     const left: Leftover[] = [];
@@ -308,73 +250,12 @@ async function rejoinOverlay(engine: Engine, resumed: HostRecord[]): Promise<voi
   await syncOverlay(engine);
 }
 
-/** The SSH target of a host pcc can reach. */
-export function sshTarget(host: HostRecord): SshTarget {
-  if (!host.ssh) throw new PccError(`${host.name} has no known SSH address (state ${host.state})`, { hint: `Resume it: pcc resume ${host.name}.` });
-  return { name: host.name, ...host.ssh };
-}
-
 /** Refreshes a machine's SSH endpoint, connects (pinning or checking its key) and records it as running. */
 async function connect(engine: Engine, chosen: Provider, name: string): Promise<HostRecord> {
   const endpoint = await chosen.sshEndpoint(name);
   const result = await engine.ssh.exec({ name, ...endpoint }, 'true');
   if (result.code !== 0) throw new PccError(`${name}: a first command over SSH failed (exit ${result.code}): ${result.stderr.trim()}`);
   return recordEndpoint(engine, name, endpoint);
-}
-
-async function recordEndpoint(engine: Engine, name: string, endpoint: NonNullable<HostRecord['ssh']>): Promise<HostRecord> {
-  const host = await engine.state.update((state) => {
-    const record = state.hosts[name];
-    if (!record) throw new PccError(`${name} vanished from state while pcc was working on it`);
-    record.ssh = endpoint;
-    record.state = 'running';
-    record.updatedAt = new Date().toISOString();
-    return record;
-  });
-  emitState(engine, host);
-  return host;
-}
-
-/** Rewrites pcc's ssh config file from state: every host with an address that still exists. */
-export async function writeSshConfig(engine: Engine): Promise<void> {
-  const hosts = Object.values(engine.state.read().hosts).filter(
-    (host) => host.ssh && host.state !== 'gone' && host.state !== 'not-created',
-  );
-  await engine.sshConfig.write(
-    hosts.map((host) => ({
-      name: host.name,
-      // A group that is the host's own name (an EC2 host named after its instance id) adds no alias.
-      aliases: hostGroups(host).filter((group) => group !== host.name).map((group) => `${group}-${host.name}`),
-      ...(host.ssh as NonNullable<HostRecord['ssh']>),
-    })),
-  );
-}
-
-function recordOf(machine: Machine, now: string): HostRecord {
-  return {
-    name: machine.name,
-    provider: machine.provider,
-    role: machine.role,
-    computeType: machine.computeType,
-    state: machine.state,
-    extras: machine.extras,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
-
-function emitState(engine: Engine, host: HostRecord): void {
-  engine.events.emit({
-    type: 'host.state',
-    host: host.name,
-    provider: host.provider,
-    state: host.state,
-    ...(host.ssh ? { address: `${host.ssh.host}:${host.ssh.port}` } : {}),
-  });
-}
-
-function sameExtras(a: Record<string, string>, b: Record<string, string>): boolean {
-  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 }
 
 function byProvider(hosts: HostRecord[]): Map<ProviderName, HostRecord[]> {

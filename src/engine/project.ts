@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 
 const MARKER = path.join('config', 'project.env');
 

@@ -1,5 +1,5 @@
 import { request, type Agent } from 'node:http';
-import { PccError } from './errors.js';
+import { PccError } from '../core/errors.js';
 
 /** Manifest types pcc asks for: Docker's and OCI's, single images and indexes. */
 const MANIFEST_ACCEPT = [

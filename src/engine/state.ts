@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PccError } from './errors.js';
-import { withFileLock, writeFileAtomic } from './files.js';
+import { PccError } from '../core/errors.js';
+import { withFileLock, writeFileAtomic } from '../core/files.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 

@@ -1,4 +1,4 @@
-import { PccError } from '../engine/errors.js';
+import { PccError } from '../core/errors.js';
 
 export type ProviderName = 'vagrant' | 'ec2';
 export type ComputeType = 'cpu' | 'gpu';

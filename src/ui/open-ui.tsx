@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import { createEngine } from '../engine/engine.js';
-import type { Config } from '../engine/config/load.js';
+import type { Config } from '../core/config/load.js';
 import { UserPreferences } from '../engine/preferences.js';
 import { AppContainer } from './app-container.js';
 import { enterFullScreen } from './terminal.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { runDoctor } from '../../src/engine/doctor.js';
 import { makeProject } from '../helpers/project.js';
 

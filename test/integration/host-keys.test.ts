@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
-import { sshTarget } from '../../src/engine/lifecycle.js';
+import { sshTarget } from '../../src/engine/ssh/pool.js';
 import { HostKeyMismatchError } from '../../src/engine/ssh/known-hosts.js';
 import { machineContainerArgs } from '../../src/providers/vagrant/machine-container.js';
 import { fleetImage } from '../helpers/fleet.js';

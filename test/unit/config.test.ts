@@ -1,8 +1,8 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
-import { ConfigError } from '../../src/engine/errors.js';
+import { loadConfig } from '../../src/core/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { makeProject, tempDir } from '../helpers/project.js';
 
 function loadError(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): ConfigError {
@@ -128,7 +128,7 @@ describe('loadConfig', () => {
 describe('README', () => {
   it('documents every configuration key', async () => {
     const { readFileSync } = await import('node:fs');
-    const { KEYS } = await import('../../src/engine/config/schema.js');
+    const { KEYS } = await import('../../src/core/config/schema.js');
     const readme = readFileSync('README.md', 'utf8');
     const missing = Object.keys(KEYS).filter((key) => !readme.includes(`| \`${key}\` |`));
     expect(missing).toEqual([]);

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { projectExport } from '../../src/engine/controller/project-export.js';
 import { registryService } from '../../src/engine/controller/registry-service.js';
 import { followStream, type DockerEvent } from '../../src/engine/docker-images.js';

@@ -12,10 +12,11 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { destroy, listImages, reconcile, removeImages, save, up } from '../../src/engine/lifecycle.js';
+import { destroy, listImages, removeImages, save, up } from '../../src/engine/lifecycle.js';
+import { reconcile } from '../../src/engine/reconcile.js';
 import { Ec2Provider } from '../../src/providers/ec2/ec2-provider.js';
 import type { Machine } from '../../src/providers/provider.js';
 import { awsError, FakeEc2 } from '../helpers/fake-ec2.js';

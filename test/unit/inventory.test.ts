@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hostGroups, selectHosts } from '../../src/engine/inventory.js';
-import { PccError } from '../../src/engine/errors.js';
+import { PccError } from '../../src/core/errors.js';
 import type { HostRecord } from '../../src/engine/state.js';
 
 const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { nextOverlayIndex, overlayAddress, overlayCapacity } from '../../src/engine/overlay/addressing.js';
-import type { OverlayMember } from '../../src/engine/overlay/overlay.js';
+import type { OverlayMember } from '../../src/engine/overlay/addressing.js';
 import { parseWeaveConnections, parseWeavePeers, weavePeerStatus } from '../../src/engine/overlay/weave.js';
 import { aggregatePeers, isPrivateAddress, parseWireguardDump, peerSections, wireguardStep } from '../../src/engine/overlay/wireguard.js';
 import type { StepContext } from '../../src/engine/setup/step.js';

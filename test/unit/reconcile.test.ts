@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { reconcile } from '../../src/engine/lifecycle.js';
+import { reconcile } from '../../src/engine/reconcile.js';
 import type { Machine, MachineState, Provider, SshEndpoint } from '../../src/providers/provider.js';
 import { makeProject, tempDir } from '../helpers/project.js';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { cuda } from '../../src/engine/setup/cuda.js';
 import { mergeDaemonJson } from '../../src/engine/setup/daemon-json.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { UserPreferences } from '../../src/engine/preferences.js';

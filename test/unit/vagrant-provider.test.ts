@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/engine/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { ProviderError } from '../../src/providers/provider.js';
 import { VagrantProvider } from '../../src/providers/vagrant/vagrant-provider.js';
 import { makeProject, tempDir } from '../helpers/project.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../engine/config/load.js';
+import { loadConfig } from '../../core/config/load.js';
 import type { CheckStatus } from '../../engine/doctor.js';
 import { findProjectRoot } from '../../engine/project.js';
 import type { Command } from '../command.js';

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../engine/errors.js';
-import { destroy, reconcile, resume, save, up, viewOf, writeSshConfig, type HostView } from '../../engine/lifecycle.js';
-import { PROVIDERS } from '../../engine/config/schema.js';
+import { UsageError } from '../../core/errors.js';
+import { destroy, resume, save, up, viewOf, type HostView } from '../../engine/lifecycle.js';
+import { reconcile } from '../../engine/reconcile.js';
+import { PROVIDERS } from '../../core/config/schema.js';
 import type { ComputeType, ProviderName } from '../../providers/provider.js';
 import type { Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
@@ -147,7 +148,7 @@ export const sshConfigCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({ args, options: { project: common.project } });
     const engine = createEngine(projectConfig(io, values.project), { env: io.env });
-    await writeSshConfig(engine);
+    await engine.sshConfig.writeHosts(engine.state.read().hosts);
     const { readFileSync, existsSync } = await import('node:fs');
     print(io.stdout, existsSync(engine.sshConfig.pccFile) ? readFileSync(engine.sshConfig.pccFile, 'utf8') : '# no hosts');
     return 0;

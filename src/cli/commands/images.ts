@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../engine/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { listImages, removeImages } from '../../engine/lifecycle.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { reconcile } from '../../engine/lifecycle.js';
+import { reconcile } from '../../engine/reconcile.js';
 import { overlayPeers } from '../../engine/overlay/overlay.js';
 import type { PeerStatus } from '../../engine/overlay/peer-status.js';
 import { age, bytes } from '../../engine/units.js';

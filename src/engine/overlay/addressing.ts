@@ -1,4 +1,4 @@
-import { PccError } from '../errors.js';
+import { PccError } from '../../core/errors.js';
 
 /**
  * Overlay addresses. Every member host has a small index that never changes while it exists:
@@ -8,6 +8,16 @@ import { PccError } from '../errors.js';
  */
 
 export const INIT_OVERLAY_INDEX = 1;
+
+/** What the overlay knows of one member host. */
+export interface OverlayMember {
+  name: string;
+  index: number;
+  /** The driver's identity of the host (WireGuard public key, weave peer name); undefined until it joined. */
+  peerId: string | undefined;
+  /** The address other hosts reach it at (without port); undefined when unknown. */
+  endpoint: string | undefined;
+}
 
 export interface OverlayAddressing {
   /** Host overlay subnet, e.g. 10.128.0.0/16. */

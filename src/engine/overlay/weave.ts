@@ -1,10 +1,10 @@
 import type { Engine } from '../engine.js';
-import { PccError } from '../errors.js';
-import { sshTarget } from '../lifecycle.js';
+import { PccError } from '../../core/errors.js';
 import { stepCall, stepScript, unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
 import type { HostRecord } from '../state.js';
-import { overlayAddress } from './addressing.js';
-import { assignOverlayIndexes, endpointOf, memberFor, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
+import { sshTarget } from '../ssh/pool.js';
+import { overlayAddress, type OverlayMember } from './addressing.js';
+import { assignOverlayIndexes, endpointOf, memberFor, recordMember, type OverlayDriver } from './members.js';
 import type { PeerStatus } from './peer-status.js';
 
 /** Weave's own port for peer connections. */
@@ -141,7 +141,7 @@ export const weaveStep: SetupStep = {
   async settled(engine, host, facts) {
     if (!facts.peer_name) throw new PccError(`${host.name}: weave reported no peer name after setup`);
     const endpoint = endpointOf(host, facts);
-    await recordMember(engine, host.name, { peerId: facts.peer_name, ...(endpoint ? { endpoint } : {}) });
+    await recordMember(engine, weaveDriver, host.name, { peerId: facts.peer_name, ...(endpoint ? { endpoint } : {}) });
   },
 };
 

@@ -1,12 +1,12 @@
 import { isIPv4 } from 'node:net';
-import type { HostSettings } from '../config/load.js';
+import type { HostSettings } from '../../core/config/load.js';
 import type { Engine } from '../engine.js';
-import { PccError } from '../errors.js';
-import { sshTarget } from '../lifecycle.js';
+import { PccError } from '../../core/errors.js';
 import { parseFacts, stepCall, stepScript, unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
 import type { HostRecord } from '../state.js';
-import { overlayAddress } from './addressing.js';
-import { assignOverlayIndexes, endpointOf, memberFor, memberOverlay, recordMember, type OverlayDriver, type OverlayMember } from './overlay.js';
+import { sshTarget } from '../ssh/pool.js';
+import { overlayAddress, type OverlayMember } from './addressing.js';
+import { assignOverlayIndexes, endpointOf, memberFor, memberOverlay, recordMember, type OverlayDriver } from './members.js';
 import type { PeerStatus } from './peer-status.js';
 
 /** The overlay interface, the Docker network of each host's containers and its bridge. */
@@ -118,7 +118,7 @@ export const wireguardStep: SetupStep = {
   async settled(engine, host, facts) {
     if (!facts.public_key || facts.public_key === 'absent') throw new PccError(`${host.name} reported no WireGuard public key after setup`);
     const endpoint = endpointOf(host, facts);
-    await recordMember(engine, host.name, { peerId: facts.public_key, ...(endpoint ? { endpoint } : {}) });
+    await recordMember(engine, wireguardDriver, host.name, { peerId: facts.public_key, ...(endpoint ? { endpoint } : {}) });
   },
 };
 

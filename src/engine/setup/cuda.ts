@@ -1,4 +1,3 @@
-import { writeSshConfig } from '../lifecycle.js';
 import { mergeDaemonJson } from './daemon-json.js';
 import type { Facts, SetupStep, StepPlan } from './step.js';
 import { unsupportedOs } from './step.js';
@@ -49,6 +48,6 @@ export const cuda: SetupStep = {
       record.computeType = computeType;
       return true;
     });
-    if (changed) await writeSshConfig(engine);
+    if (changed) await engine.sshConfig.writeHosts(engine.state.read().hosts);
   },
 };

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { PccError } from '../errors.js';
+import { PccError } from '../../core/errors.js';
 
 /** What pcc needs in /etc/docker/daemon.json; everything else in the file is the user's and stays. */
 export interface DaemonJsonWants {

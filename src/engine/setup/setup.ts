@@ -1,11 +1,13 @@
 import PQueue from 'p-queue';
-import type { Config } from '../config/load.js';
+import type { Config } from '../../core/config/load.js';
 import type { Engine } from '../engine.js';
-import { PccError } from '../errors.js';
+import { PccError } from '../../core/errors.js';
 import type { SetupPhase } from '../events.js';
 import { selectHosts } from '../inventory.js';
-import { reconcile, sshTarget } from '../lifecycle.js';
-import { overlayDriver, overlayMembers } from '../overlay/overlay.js';
+import { overlayMembers } from '../overlay/members.js';
+import { overlayDriver } from '../overlay/overlay.js';
+import { reconcile } from '../reconcile.js';
+import { sshTarget } from '../ssh/pool.js';
 import type { SshTarget } from '../ssh/pool.js';
 import type { HostRecord } from '../state.js';
 import { cuda } from './cuda.js';

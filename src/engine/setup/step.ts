@@ -1,8 +1,8 @@
-import { readAsset } from '../assets.js';
+import { readAsset } from '../../core/assets.js';
 import { shellQuote } from '../ssh/pool.js';
-import type { Config, HostSettings } from '../config/load.js';
+import type { Config, HostSettings } from '../../core/config/load.js';
 import type { Engine } from '../engine.js';
-import type { OverlayMember } from '../overlay/overlay.js';
+import type { OverlayMember } from '../overlay/addressing.js';
 import type { HostRecord } from '../state.js';
 
 /** What a step's `inspect` function reported: key=value facts. */

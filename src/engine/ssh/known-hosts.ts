@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { PccError } from '../errors.js';
-import { withFileLock, writeFileAtomic } from '../files.js';
+import { PccError } from '../../core/errors.js';
+import { withFileLock, writeFileAtomic } from '../../core/files.js';
 
 /** A host's key as a known_hosts line has it: type and base64 blob. */
 export interface PinnedKey {

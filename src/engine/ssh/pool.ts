@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Duplex, Readable } from 'node:stream';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
-import { PccError } from '../errors.js';
+import { PccError } from '../../core/errors.js';
+import type { HostRecord } from '../state.js';
 import { HostKeyMismatchError, keyFromBlob, type KnownHosts } from './known-hosts.js';
 
 /** Where and as whom to connect; `name` is pcc's host name, under which the host key is pinned. */
@@ -11,6 +12,12 @@ export interface SshTarget {
   port: number;
   user: string;
   identityFile: string;
+}
+
+/** The SSH target of a host pcc can reach. */
+export function sshTarget(host: HostRecord): SshTarget {
+  if (!host.ssh) throw new PccError(`${host.name} has no known SSH address (state ${host.state})`, { hint: `Resume it: pcc resume ${host.name}.` });
+  return { name: host.name, ...host.ssh };
 }
 
 export interface ExecOptions {

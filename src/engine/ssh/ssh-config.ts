@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { withFileLock, writeFileAtomic } from '../files.js';
+import { withFileLock, writeFileAtomic } from '../../core/files.js';
+import { hostGroups } from '../inventory.js';
+import type { HostRecord } from '../state.js';
 
 /** One host's entry in pcc's ssh config file. */
 export interface SshConfigHost {
@@ -35,6 +37,19 @@ export class SshConfigFiles {
     this.pccFile = path.join(sshDir, 'config.d', `pcc-${project}`);
     // Absolute: ssh resolves ~ from the password database, not $HOME.
     this.includeLine = `Include ${path.join(sshDir, 'config.d', 'pcc-*')}`;
+  }
+
+  /** Rewrites pcc's file from state's records: every host with an address that still exists. */
+  async writeHosts(records: Record<string, HostRecord>): Promise<void> {
+    const hosts = Object.values(records).filter((host) => host.ssh && host.state !== 'gone' && host.state !== 'not-created');
+    await this.write(
+      hosts.map((host) => ({
+        name: host.name,
+        // A group that is the host's own name (an EC2 host named after its instance id) adds no alias.
+        aliases: hostGroups(host).filter((group) => group !== host.name).map((group) => `${group}-${host.name}`),
+        ...(host.ssh as NonNullable<HostRecord['ssh']>),
+      })),
+    );
   }
 
   /** Rewrites pcc's file with exactly these hosts (removing it when none are left). */

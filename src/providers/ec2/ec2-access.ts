@@ -9,8 +9,8 @@ import {
   RevokeSecurityGroupIngressCommand,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import type { Config } from '../../engine/config/load.js';
-import { PccError } from '../../engine/errors.js';
+import type { Config } from '../../core/config/load.js';
+import { PccError } from '../../core/errors.js';
 import { ProviderError, type ProviderOutput } from '../provider.js';
 import type { Ec2Api } from './ec2-api.js';
 import { hostOf, PRESENT_STATES, projectInstances } from './ec2-instances.js';

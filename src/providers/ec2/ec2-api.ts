@@ -1,7 +1,7 @@
 import { EC2Client, type waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
-import { awsCredentialChain } from '../../engine/aws-credentials.js';
-import type { Config } from '../../engine/config/load.js';
-import { PccError } from '../../engine/errors.js';
+import { awsCredentialChain } from './aws-credentials.js';
+import type { Config } from '../../core/config/load.js';
+import { PccError } from '../../core/errors.js';
 import { explainAwsError } from './ec2-errors.js';
 import { DEFAULT_RETRY, isRetryable, withRetry, type RetryPolicy } from './ec2-retry.js';
 

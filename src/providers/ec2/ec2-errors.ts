@@ -1,4 +1,4 @@
-import { PccError } from '../../engine/errors.js';
+import { PccError } from '../../core/errors.js';
 import { ProviderError } from '../provider.js';
 import { isThrottling } from './ec2-retry.js';
 

@@ -8,8 +8,8 @@ import {
   type Image,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { Config } from '../../engine/config/load.js';
-import { PccError } from '../../engine/errors.js';
+import type { Config } from '../../core/config/load.js';
+import { PccError } from '../../core/errors.js';
 import type { ComputeType, ProviderOutput, SavedImage } from '../provider.js';
 import type { Ec2Api } from './ec2-api.js';
 import { projectFilter, TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';

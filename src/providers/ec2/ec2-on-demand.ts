@@ -1,4 +1,4 @@
-import type { Config } from '../../engine/config/load.js';
+import type { Config } from '../../core/config/load.js';
 import type { Leftover, Machine, Provider, ProviderOutput, SavedImage, SshEndpoint, UpRequest } from '../provider.js';
 import { EC2_CAPABILITIES, ec2InUse } from './ec2-usage.js';
 

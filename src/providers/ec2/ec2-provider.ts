@@ -21,9 +21,9 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import type { Config } from '../../engine/config/load.js';
-import { PccError } from '../../engine/errors.js';
-import { ensurePccKey } from '../../engine/ssh/ssh-key.js';
+import type { Config } from '../../core/config/load.js';
+import { PccError } from '../../core/errors.js';
+import { ensurePccKey } from '../../core/ssh-key.js';
 import {
   ProviderError,
   type ComputeType,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../engine/config/load.js';
+import type { Config } from '../../core/config/load.js';
 import type { ProviderCapabilities } from '../provider.js';
 
 /** What EC2 machines can do; known without loading the AWS SDK. */

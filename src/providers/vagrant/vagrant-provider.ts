@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import SSHConfig from 'ssh-config';
-import { readAsset } from '../../engine/assets.js';
-import type { Config } from '../../engine/config/load.js';
-import { withFileLock, writeFileAtomic } from '../../engine/files.js';
+import { readAsset } from '../../core/assets.js';
+import type { Config } from '../../core/config/load.js';
+import { withFileLock, writeFileAtomic } from '../../core/files.js';
 import {
   INIT_FOLDERS,
   ProviderError,

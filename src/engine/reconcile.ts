@@ -1,0 +1,113 @@
+import type { Machine, Provider } from '../providers/provider.js';
+import type { Engine } from './engine.js';
+import { PccError } from '../core/errors.js';
+import type { HostRecord } from './state.js';
+
+/** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
+const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'gone']);
+
+/**
+ * Makes state.json agree with the providers, which are the source of truth: machines pcc made but
+ * did not record are adopted, recorded machines the provider no longer has (or lists as never
+ * created, as Vagrant does after a `vagrant destroy` by hand) are marked gone, and running machines
+ * without a known address (pcc was killed during `up`) get theirs.
+ */
+export async function reconcile(engine: Engine): Promise<HostRecord[]> {
+  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: await p.list() })));
+  const changes: HostRecord[] = [];
+  const unaddressed: { provider: Provider; name: string }[] = [];
+  await engine.state.update((state) => {
+    const now = new Date().toISOString();
+    for (const { provider: source, machines } of listed) {
+      const present = new Set(machines.map((machine) => machine.name));
+      for (const machine of machines) {
+        const known = state.hosts[machine.name];
+        if (!known) {
+          const record = recordOf(machine, now);
+          state.hosts[machine.name] = record;
+          changes.push(record);
+          if (machine.state === 'running') unaddressed.push({ provider: source, name: machine.name });
+          engine.events.emit({ type: 'log', level: 'warn', message: `adopted: ${source.name} has it but pcc had no record of it`, host: machine.name });
+          continue;
+        }
+        const observed = machine.state === 'not-created' && EXISTED.has(known.state) ? 'gone' : machine.state;
+        if (known.state !== observed || !sameExtras(known.extras, machine.extras)) {
+          known.state = observed;
+          known.extras = machine.extras;
+          known.updatedAt = now;
+          changes.push(known);
+        }
+        if (observed === 'running' && !known.ssh) unaddressed.push({ provider: source, name: machine.name });
+      }
+      for (const known of Object.values(state.hosts)) {
+        if (known.provider === source.name && !present.has(known.name) && known.state !== 'gone') {
+          known.state = 'gone';
+          known.updatedAt = now;
+          changes.push(known);
+        }
+      }
+    }
+  });
+  for (const host of changes) emitState(engine, host);
+  // A running machine gets its SSH endpoint, so it is reachable and listed in ssh config.
+  for (const { provider: source, name } of unaddressed) {
+    try {
+      await recordEndpoint(engine, name, await source.sshEndpoint(name));
+    } catch (error) {
+      // One machine not answering yet must not stop pcc from listing the others.
+      engine.events.emit({ type: 'log', level: 'warn', message: `no SSH address yet: ${(error as Error).message}`, host: name });
+    }
+  }
+  if (changes.length > 0 || unaddressed.length > 0) await engine.sshConfig.writeHosts(engine.state.read().hosts);
+  return Object.values(engine.state.read().hosts);
+}
+
+
+
+export async function recordEndpoint(engine: Engine, name: string, endpoint: NonNullable<HostRecord['ssh']>): Promise<HostRecord> {
+  const host = await engine.state.update((state) => {
+    const record = state.hosts[name];
+    if (!record) throw new PccError(`${name} vanished from state while pcc was working on it`);
+    record.ssh = endpoint;
+    record.state = 'running';
+    record.updatedAt = new Date().toISOString();
+    return record;
+  });
+  emitState(engine, host);
+  return host;
+}
+
+
+
+export function recordOf(machine: Machine, now: string): HostRecord {
+  return {
+    name: machine.name,
+    provider: machine.provider,
+    role: machine.role,
+    computeType: machine.computeType,
+    state: machine.state,
+    extras: machine.extras,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+
+
+export function emitState(engine: Engine, host: HostRecord): void {
+  engine.events.emit({
+    type: 'host.state',
+    host: host.name,
+    provider: host.provider,
+    state: host.state,
+    ...(host.ssh ? { address: `${host.ssh.host}:${host.ssh.port}` } : {}),
+  });
+}
+
+
+
+function sameExtras(a: Record<string, string>, b: Record<string, string>): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+}
+
+
