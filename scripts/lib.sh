@@ -43,11 +43,15 @@ build() {
   npm run -s build >&2
 }
 
-# Starts (or reuses) the local fleet and exports its settings into this shell.
+# Starts (or reuses) the local fleet and exports its settings into this shell; FLEET_SETTINGS holds
+# them as KEY=value words, for `pcc settings set`.
+FLEET_SETTINGS=()
 fleet_up() {
   local settings
   settings=$(bash test/fleet/fleet-up.sh)
   while IFS='=' read -r key value; do
-    [ -n "$key" ] && export "$key=$value"
+    [ -n "$key" ] || continue
+    export "$key=$value"
+    FLEET_SETTINGS+=("$key=$value")
   done <<< "$settings"
 }

@@ -24,6 +24,15 @@ elif [ -z "${VAGRANT_PROVIDER:-}" ]; then
 fi
 say "linking the pcc command (npm link)"
 npm link --no-audit --no-fund --loglevel=error >&2
+# The choice of local backend holds in every new shell: pcc remembers it for this project.
+remembered=("${FLEET_SETTINGS[@]}")
+for key in VAGRANT_PROVIDER VAGRANT_DOCKER_IMAGE REGISTRY_IMAGE DOCKER_HOST; do
+  if [ ${#FLEET_SETTINGS[@]} -eq 0 ] && [ -n "${!key:-}" ]; then remembered+=("$key=${!key}"); fi
+done
+if [ ${#remembered[@]} -gt 0 ]; then
+  say "remembering this machine's settings for the project (pcc settings)"
+  pcc settings set "${remembered[@]}" >&2
+fi
 say "pcc doctor"
 pcc doctor
 say "pcc init: the controller with its registry and /project share; builds docker/999-mybusybox"

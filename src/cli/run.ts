@@ -15,6 +15,7 @@ import {
   upCommand,
 } from './commands/hosts.js';
 import { peersCommand } from './commands/peers.js';
+import { settingsCommand } from './commands/settings.js';
 import { setupCommand } from './commands/setup.js';
 import { projectConfig } from './context.js';
 import { print, type CliIo } from './io.js';
@@ -36,6 +37,7 @@ const COMMANDS: Command[] = [
   logsCommand,
   forgetKeyCommand,
   doctorCommand,
+  settingsCommand,
 ];
 
 export function usage(): string {

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import PQueue from 'p-queue';
+import { z } from 'zod';
+import { writeFileAtomic } from '../core/files.js';
 import { ensureImage, followStream } from './docker-images.js';
 import type { Engine } from './engine.js';
 import { PccError } from '../core/errors.js';
@@ -184,7 +186,42 @@ export async function buildImages(
     );
   }
   const results = await Promise.all(images.map((image) => outcomes.get(image.name) as Promise<BuildResult>));
-  return { results, ignored, ok: results.every((result) => result.outcome !== 'failed') };
+  const report = { results, ignored, ok: results.every((result) => result.outcome !== 'failed') };
+  await recordBuild(engine.config.stateDir, { at: new Date().toISOString(), ok: report.ok, results });
+  return report;
+}
+
+/** The last build run as `.pcc/builds.json` keeps it, so a fresh `pcc` shows it. */
+export interface BuildRecord {
+  at: string;
+  ok: boolean;
+  results: BuildResult[];
+}
+
+const buildRecordSchema = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  results: z.array(
+    z.object({ image: z.string(), outcome: z.enum(['done', 'failed', 'skipped']), reason: z.string().optional(), durationMs: z.number(), tags: z.array(z.string()) }),
+  ),
+});
+
+const buildRecordFile = (stateDir: string) => path.join(stateDir, 'builds.json');
+
+async function recordBuild(stateDir: string, record: BuildRecord): Promise<void> {
+  await writeFileAtomic(buildRecordFile(stateDir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The last build run; undefined when there was none, or the file is not one pcc wrote (it is only a record). */
+export function lastBuild(stateDir: string): BuildRecord | undefined {
+  const file = buildRecordFile(stateDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const parsed = buildRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? (parsed.data as BuildRecord) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function selectImages(all: ImageFolder[], names: string[] | undefined): ImageFolder[] {

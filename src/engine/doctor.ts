@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { NFS_SUDO_HINT, nfsSudoReady } from '../providers/vagrant/nfs-sudo.js';
-import type { Config } from '../core/config/load.js';
+import { configuredSettings, type Config } from '../core/config/load.js';
 import { dockerFromEnv } from './docker-client.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -23,6 +23,8 @@ export interface DoctorReport {
   provider: Config['defaultProvider'];
   vagrantBackend: Config['vagrant']['backend'];
   checks: Check[];
+  /** Every setting that is not pcc's default, and where it comes from (file:line, settings file, environment). */
+  settings: ReturnType<typeof configuredSettings>;
   /** False when a required check failed. */
   ok: boolean;
 }
@@ -53,6 +55,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
     provider: config.defaultProvider,
     vagrantBackend: backend,
     checks,
+    settings: configuredSettings(config),
     ok: checks.every((check) => check.status !== 'fail'),
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OnDemandEc2Provider } from '../providers/ec2/ec2-on-demand.js';
 import type { Provider, ProviderName } from '../providers/provider.js';
 import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
-import type { Config } from '../core/config/load.js';
+import { toolEnv, type Config } from '../core/config/load.js';
 import { EngineEvents } from './events.js';
 import { HostLogs } from './host-logs.js';
 import { KnownHosts } from './ssh/known-hosts.js';
@@ -34,7 +34,7 @@ export interface EngineOptions {
 }
 
 export function createEngine(config: Config, options: EngineOptions = {}): Engine {
-  const env = options.env ?? process.env;
+  const env = toolEnv(config, options.env ?? process.env);
   const events = new EngineEvents();
   const logs = new HostLogs(path.join(config.stateDir, 'logs'));
   const knownHosts = new KnownHosts(path.join(config.stateDir, 'known_hosts'));

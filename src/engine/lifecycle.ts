@@ -5,7 +5,7 @@ import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf } from './overlay/members.js';
 import { syncOverlay } from './overlay/overlay.js';
 import { emitState, reconcile, recordEndpoint, recordOf } from './reconcile.js';
-import { setupHosts } from './setup/setup.js';
+import { failureLines, setupHosts } from './setup/setup.js';
 import type { HostRecord } from './state.js';
 
 /**
@@ -23,6 +23,8 @@ export interface HostView {
   state: HostRecord['state'];
   /** host:port pcc reaches it at over SSH, once known. */
   address: string | undefined;
+  /** The last setup: when, whether every step succeeded, the failed steps with why; null when never set up. */
+  setup: { at: string; ok: boolean; failures: { step: string; message: string }[] } | null;
 }
 
 export function viewOf(host: HostRecord): HostView {
@@ -34,6 +36,7 @@ export function viewOf(host: HostRecord): HostView {
     groups: hostGroups(host),
     state: host.state,
     address: host.ssh ? `${host.ssh.host}:${host.ssh.port}` : undefined,
+    setup: host.lastSetup ? { at: host.lastSetup.at, ok: host.lastSetup.ok, failures: host.lastSetup.failures } : null,
   };
 }
 
@@ -76,6 +79,8 @@ export interface UpOptions {
   machineType?: string;
   /** Interruptible capacity (EC2 spot); for providers that have it. */
   spot?: boolean;
+  /** Runs the host setup on the new machines once they answer, as the original all-local.sh did. */
+  setup?: boolean;
 }
 
 /** Brings up `count` new machines, waits for SSH, pins their keys and writes their ssh config entries. */
@@ -110,7 +115,16 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
     );
     const hosts = await Promise.all(machines.map((machine) => connect(engine, chosen, machine.name)));
     await engine.sshConfig.writeHosts(engine.state.read().hosts);
-    return hosts.map(viewOf);
+    if (options.setup && hosts.length > 0) {
+      const summary = await setupHosts(engine, hosts, `set up ${hosts.map((host) => host.name).join(', ')}`);
+      if (!summary.ok) {
+        throw new PccError(`the machines are up, but their setup failed: ${failureLines(summary).join('; ')}`, {
+          hint: `Fix the cause, then run pcc setup ${hosts.map((host) => host.name).join(',')} (it repairs only what differs).`,
+        });
+      }
+    }
+    const after = engine.state.read().hosts;
+    return hosts.map((host) => viewOf(after[host.name] ?? host));
   });
 }
 

@@ -7,6 +7,8 @@ export interface LastUp {
   provider: ProviderName;
   computeType: ComputeType;
   count: number;
+  /** Set the machines up once they run (absent in files written before it existed: yes). */
+  setup?: boolean;
 }
 
 interface PreferenceValues {
@@ -22,6 +24,7 @@ const SCHEMA = {
       provider: { enum: ['vagrant', 'ec2'] },
       computeType: { enum: ['cpu', 'gpu'] },
       count: { type: 'integer', minimum: 1 },
+      setup: { type: 'boolean' },
     },
     required: ['provider', 'computeType', 'count'],
     additionalProperties: false,

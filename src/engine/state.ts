@@ -22,6 +22,15 @@ const hostSchema = z.object({
   updatedAt: z.string(),
   /** When the host setup (hostSteps) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
   setupAt: z.string().optional(),
+  /** How the last setup went, so a fresh `pcc` and `pcc status` show it: each step's outcome and why steps failed. */
+  lastSetup: z
+    .object({
+      at: z.string(),
+      ok: z.boolean(),
+      steps: z.record(z.string(), z.enum(['changed', 'unchanged', 'failed', 'skipped'])),
+      failures: z.array(z.object({ step: z.string(), message: z.string() })),
+    })
+    .optional(),
 });
 
 const stateSchema = z.object({

@@ -1,5 +1,6 @@
 import { useApp, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { lastBuild } from '../engine/builds.js';
 import { buildOnInit, INIT_SERVICE_STEPS, initController, initRegistry, requireInit } from '../engine/controller/init.js';
 import type { Engine } from '../engine/engine.js';
 import type { UserPreferences } from '../engine/preferences.js';
@@ -50,7 +51,7 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const sizes = layout(terminal.columns, terminal.rows);
-  const [model] = useState(() => createModel(setupStepTotals(engine.config, INIT_SERVICE_STEPS.length)));
+  const [model] = useState(() => createModel(setupStepTotals(engine.config, INIT_SERVICE_STEPS.length), lastBuild(engine.config.stateDir)));
   const [ring] = useState(() => new LogRing(LOG_CAPACITY));
   const [, setVersion] = useState(0);
   const bump = useCallback(() => setVersion((version) => version + 1), []);
@@ -248,9 +249,9 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
       setDialog(undefined);
       setLastUp(choice);
       void preferences.rememberUp(choice);
-      run(`bring up ${choice.count} ${choice.provider} ${choice.computeType} machine(s)`, async () => {
-        const hosts = await up(engine, choice.provider, { count: choice.count, computeType: choice.computeType });
-        return `${hosts.map((host) => host.name).join(', ')} running — press S to set up`;
+      run(`bring up ${choice.count} ${choice.provider} ${choice.computeType} machine(s)${choice.setup ? ' and set them up' : ''}`, async () => {
+        const hosts = await up(engine, choice.provider, { count: choice.count, computeType: choice.computeType, setup: choice.setup ?? false });
+        return `${hosts.map((host) => host.name).join(', ')} running${choice.setup ? ' and set up' : ' — press S to set up'}`;
       });
     },
     setFilter: (text: string) => setFilter(text),

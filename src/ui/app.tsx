@@ -38,10 +38,10 @@ export function App() {
           <DialogView />
         ) : (
           <>
-            <HostsPanel rows={state.hostRows} peers={model.peers} selected={selection.hosts} focused={focus === 'hosts'} {...sizes.hosts} />
+            <HostsPanel rows={state.hostRows} peers={model.peers} now={state.now} selected={selection.hosts} focused={focus === 'hosts'} {...sizes.hosts} />
             <Box flexDirection="row" height={sizes.registry.height}>
               <RegistryPanel registry={model.registry} selected={selection.registry} focused={focus === 'registry'} {...sizes.registry} />
-              <BuildsPanel builds={model.builds} now={state.now} selected={selection.builds} focused={focus === 'builds'} {...sizes.builds} />
+              <BuildsPanel builds={model.builds} recordedAt={model.buildsRecordedAt} now={state.now} selected={selection.builds} focused={focus === 'builds'} {...sizes.builds} />
               <PeersPanel peers={model.peers} selected={selection.peers} focused={focus === 'peers'} {...sizes.peers} />
             </Box>
             <LogsPanel

@@ -1,3 +1,4 @@
+import type { BuildRecord } from '../engine/builds.js';
 import type { BuildPhase, EngineEvent, SetupPhase } from '../engine/events.js';
 import { hostGroups } from '../engine/inventory.js';
 import type { PeerStatus } from '../engine/overlay/peer-status.js';
@@ -14,6 +15,8 @@ export interface UiModel {
   hosts: Map<string, HostRow>;
   /** The latest build run, in the order the engine queued the images. */
   builds: BuildRow[];
+  /** When the build run shown finished, where it was read from `.pcc/builds.json` (ms). */
+  buildsRecordedAt: number | undefined;
   peers: PeerStatus[];
   registry: RegistryView;
   /** How many setup steps a run has, per role (init: its host steps and its services). */
@@ -37,6 +40,10 @@ export interface SetupProgress {
   /** How many steps a full run of this host has. */
   total: number;
   failures: { step: string; message: string }[];
+  /** When a live run began (ms); undefined for a run read from state.json. */
+  startedAt: number | undefined;
+  /** When the run was recorded (ms), for a run read from state.json. */
+  recordedAt: number | undefined;
 }
 
 export interface BuildRow {
@@ -55,8 +62,20 @@ export type RegistryView =
   | { state: 'loaded'; repositories: RepositoryInfo[] }
   | { state: 'error'; message: string };
 
-export function createModel(stepTotals: UiModel['stepTotals']): UiModel {
-  return { hosts: new Map(), builds: [], peers: [], registry: { state: 'no-init' }, stepTotals };
+/** The model a freshly opened UI starts from: the last build run pcc recorded (hosts follow from state.json). */
+export function createModel(stepTotals: UiModel['stepTotals'], lastBuild?: BuildRecord): UiModel {
+  const recordedAt = lastBuild ? Date.parse(lastBuild.at) : undefined;
+  const builds = (lastBuild?.results ?? []).map(
+    (result): BuildRow => ({
+      image: result.image,
+      phase: result.outcome,
+      message: result.reason,
+      startedAt: (recordedAt ?? 0) - result.durationMs,
+      durationMs: result.durationMs,
+      step: undefined,
+    }),
+  );
+  return { hosts: new Map(), builds, buildsRecordedAt: recordedAt, peers: [], registry: { state: 'no-init' }, stepTotals };
 }
 
 const FINISHED_SETUP = new Set<SetupPhase>(['changed', 'unchanged', 'failed', 'planned', 'skipped']);
@@ -81,7 +100,7 @@ export function applyEvent(model: UiModel, event: EngineEvent, now = Date.now())
       let progress = row.setup;
       // A step that starts again after it finished begins a new run.
       if (!progress || (event.phase === 'started' && FINISHED_SETUP.has(progress.steps.get(event.step) ?? 'started'))) {
-        progress = row.setup = { steps: new Map(), total: model.stepTotals[row.role], failures: [] };
+        progress = row.setup = { steps: new Map(), total: model.stepTotals[row.role], failures: [], startedAt: now, recordedAt: undefined };
       }
       progress.steps.set(event.step, event.phase);
       if (event.phase === 'failed') progress.failures.push({ step: event.step, message: event.message ?? 'failed' });
@@ -89,7 +108,10 @@ export function applyEvent(model: UiModel, event: EngineEvent, now = Date.now())
     }
     case 'build': {
       // The engine queues every image of a run at once: a queued image after all others finished starts a new run.
-      if (event.phase === 'queued' && model.builds.every((build) => FINISHED_BUILD.has(build.phase))) model.builds = [];
+      if (event.phase === 'queued' && model.builds.every((build) => FINISHED_BUILD.has(build.phase))) {
+        model.builds = [];
+        model.buildsRecordedAt = undefined;
+      }
       let row = model.builds.find((build) => build.image === event.image);
       if (!row) {
         row = { image: event.image, phase: event.phase, message: undefined, startedAt: now, durationMs: undefined, step: undefined };
@@ -128,8 +150,23 @@ export function syncHosts(model: UiModel, records: HostRecord[]): void {
     row.groups = hostGroups(record);
     row.state = record.state;
     row.address = record.ssh ? `${record.ssh.host}:${record.ssh.port}` : row.address;
+    if (record.lastSetup && recordedRunIsNewer(row.setup, record.lastSetup)) row.setup = progressOf(record.lastSetup, model.stepTotals[record.role]);
     model.hosts.set(record.name, row);
   }
+}
+
+type RecordedSetup = NonNullable<HostRecord['lastSetup']>;
+
+/** Whether state.json's record says more than what the row shows: no run, an older record, or a live run that has ended since. */
+function recordedRunIsNewer(shown: SetupProgress | undefined, recorded: RecordedSetup): boolean {
+  if (!shown) return true;
+  const at = Date.parse(recorded.at);
+  if (shown.recordedAt !== undefined) return shown.recordedAt !== at;
+  return setupSummary(shown).current === undefined && at >= (shown.startedAt ?? 0);
+}
+
+function progressOf(recorded: RecordedSetup, total: number): SetupProgress {
+  return { steps: new Map(Object.entries(recorded.steps)), total, failures: [...recorded.failures], startedAt: undefined, recordedAt: Date.parse(recorded.at) };
 }
 
 function newRow(name: string, provider: ProviderName): HostRow {

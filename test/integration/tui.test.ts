@@ -59,6 +59,9 @@ describe('the terminal UI in a terminal, on the fleet', () => {
     await keys('Enter');
     await waitFor(/How many cpu machines \(vagrant\)\?/, 10_000);
     await keys('Enter');
+    // Setting up follows with S in the next test.
+    await waitFor(/Set them up once they run/, 10_000);
+    await keys('j', 'Enter');
     await waitFor(/bring up 1 vagrant cpu machine\(s\)/, 10_000);
     await waitFor(/✓ bring up 1 vagrant cpu machine\(s\): vagrant1 running — press S to set up/, 240_000);
     await waitFor(/vagrant1\s+vagrant\s+vagrant,cpu\s+running\s+127\.0\.0\.1:\d+/, 5_000);

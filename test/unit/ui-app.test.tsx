@@ -169,10 +169,12 @@ describe('the terminal UI', () => {
     provider.release();
     const first = await openApp({ providers: [provider], configHome });
     await first.press('u', KEYS.enter, 'j', KEYS.enter, 'j', 'j', KEYS.enter);
+    await expectScreen(first.screen, 'Set them up once they run');
+    await first.press('j', KEYS.enter);
     // HeldProvider cannot bring machines up: the choice is remembered all the same.
     await expectScreen(first.screen, /✗ bring up 3 vagrant gpu machine\(s\)/);
     await vi.waitFor(() =>
-      expect(JSON.parse(readFileSync(first.preferences.file, 'utf8'))).toEqual({ lastUp: { provider: 'vagrant', computeType: 'gpu', count: 3 } }),
+      expect(JSON.parse(readFileSync(first.preferences.file, 'utf8'))).toEqual({ lastUp: { provider: 'vagrant', computeType: 'gpu', count: 3, setup: false } }),
     );
     first.unmount();
 
@@ -181,6 +183,8 @@ describe('the terminal UI', () => {
     await expectScreen(second.screen, /❯ gpu/);
     await second.press(KEYS.enter);
     await expectScreen(second.screen, /❯ 3/);
+    await second.press(KEYS.enter);
+    await expectScreen(second.screen, /❯ no — only bring up/);
     expect(second.warnings).toEqual([]);
   });
 
@@ -193,8 +197,8 @@ describe('the terminal UI', () => {
     const app = await openApp({ providers: [provider], configHome });
     await app.press('u');
     await expectScreen(app.screen, /❯ vagrant/);
-    await app.press(KEYS.enter, KEYS.enter, KEYS.enter);
-    await expectScreen(app.screen, /✗ bring up 1 vagrant cpu machine\(s\)/);
+    await app.press(KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
+    await expectScreen(app.screen, /✗ bring up 1 vagrant cpu machine\(s\) and set them up/);
     await vi.waitFor(() => expect(app.warnings.join('\n')).toMatch(/ignoring .*preferences\.json .*fix or delete it/));
     expect(readFileSync(path.join(configHome, 'pcc', 'preferences.json'), 'utf8')).toBe('{"lastUp": {"provider": "azure"');
   });

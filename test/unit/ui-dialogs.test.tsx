@@ -79,7 +79,7 @@ describe('confirm dialog', () => {
 });
 
 describe('bring-up menu', () => {
-  it('asks provider, machine type and count in turn', async () => {
+  it('asks provider, machine type, count and whether to set them up, in turn', async () => {
     const onChoose = vi.fn();
     const menu = render(<UpMenu providers={['vagrant']} last={undefined} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
     expect(menu.lastFrame()).toContain('Provider:');
@@ -88,18 +88,23 @@ describe('bring-up menu', () => {
     await type(menu.stdin, 'j', KEYS.enter);
     await vi.waitFor(() => expect(menu.lastFrame()).toContain('How many gpu machines (vagrant)?'));
     await type(menu.stdin, KEYS.down, KEYS.enter);
-    expect(onChoose).toHaveBeenCalledWith({ provider: 'vagrant', computeType: 'gpu', count: 2 });
+    await vi.waitFor(() => expect(menu.lastFrame()).toContain('Set them up once they run'));
+    expect(menu.lastFrame()).toMatch(/❯ yes — bring up and set up/);
+    await type(menu.stdin, KEYS.enter);
+    expect(onChoose).toHaveBeenCalledWith({ provider: 'vagrant', computeType: 'gpu', count: 2, setup: true });
   });
 
-  it('starts each menu on the last bring-up, so Enter three times repeats it', async () => {
+  it('starts each menu on the last bring-up, so Enter four times repeats it', async () => {
     const onChoose = vi.fn();
-    const last = { provider: 'ec2', computeType: 'gpu', count: 4 } as const;
+    const last = { provider: 'ec2', computeType: 'gpu', count: 4, setup: false } as const;
     const menu = render(<UpMenu providers={['vagrant', 'ec2']} last={last} onChoose={onChoose} onCancel={vi.fn()} width={80} />);
     expect(menu.lastFrame()).toMatch(/❯ ec2/);
     await type(menu.stdin, KEYS.enter);
     await vi.waitFor(() => expect(menu.lastFrame()).toMatch(/❯ gpu/));
     await type(menu.stdin, KEYS.enter);
     await vi.waitFor(() => expect(menu.lastFrame()).toMatch(/❯ 4/));
+    await type(menu.stdin, KEYS.enter);
+    await vi.waitFor(() => expect(menu.lastFrame()).toMatch(/❯ no — only bring up/));
     await type(menu.stdin, KEYS.enter);
     expect(onChoose).toHaveBeenCalledWith(last);
   });

@@ -34,7 +34,7 @@ function hostsFrame(model: UiModel, selected = 0, focused = true): string {
 }
 
 function hostsRaw(model: UiModel, selected = 0, focused = true): string {
-  return render(<HostsPanel rows={hostListRows(sortedHosts(model))} peers={model.peers} selected={selected} focused={focused} {...size} />).lastFrame() ?? '';
+  return render(<HostsPanel rows={hostListRows(sortedHosts(model))} peers={model.peers} now={Date.now()} selected={selected} focused={focused} {...size} />).lastFrame() ?? '';
 }
 
 const peer = (host: string, overlayAddress: string, state: PeerStatus['state'], handshakeAgeS: number | undefined): PeerStatus => ({
@@ -123,7 +123,7 @@ describe('Registry panel', () => {
 });
 
 describe('Builds panel', () => {
-  const frame = (model: UiModel, now = 5000) => plain(render(<BuildsPanel builds={model.builds} now={now} selected={0} focused {...size} />).lastFrame());
+  const frame = (model: UiModel, now = 5000) => plain(render(<BuildsPanel builds={model.builds} recordedAt={model.buildsRecordedAt} now={now} selected={0} focused {...size} />).lastFrame());
 
   it('says what to do before any build', () => {
     expect(frame(createModel(STEP_TOTALS))).toContain('no builds yet — press b to build');

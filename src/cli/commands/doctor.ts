@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../core/config/load.js';
+import { loadConfig, toolEnv } from '../../core/config/load.js';
 import type { CheckStatus } from '../../engine/doctor.js';
 import { findProjectRoot } from '../../engine/project.js';
 import type { Command } from '../command.js';
@@ -17,7 +17,7 @@ export const doctorCommand: Command = {
     const config = loadConfig(findProjectRoot(io.cwd, values.project ?? io.env.PCC_PROJECT), io.env);
     // Loaded on demand: the Docker and AWS clients it needs slow every other command's start.
     const { runDoctor } = await import('../../engine/doctor.js');
-    const report = await runDoctor(config, io.env);
+    const report = await runDoctor(config, toolEnv(config, io.env));
     if (values.json) {
       printJson(io, report);
     } else {
@@ -25,6 +25,10 @@ export const doctorCommand: Command = {
       for (const check of report.checks) {
         print(io.stdout, `[${MARKS[check.status]}] ${check.title}: ${check.detail}`);
         if (check.fix) print(io.stdout, `       fix: ${check.fix}`);
+      }
+      if (report.settings.length > 0) {
+        print(io.stdout, 'settings (where each comes from; everything else is pcc\'s default):');
+        for (const setting of report.settings) print(io.stdout, `       ${setting.key}=${setting.value}  (${setting.from})`);
       }
       print(io.stdout, report.ok ? 'pcc can work here.' : 'pcc cannot work here with this configuration: fix the FAIL items above.');
     }

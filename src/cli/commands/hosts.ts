@@ -6,6 +6,7 @@ import { PROVIDERS } from '../../core/config/schema.js';
 import type { ComputeType, ProviderName } from '../../providers/provider.js';
 import type { Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
+import { age } from '../../engine/units.js';
 import { print, printJson, type CliIo } from '../io.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
 
@@ -14,7 +15,13 @@ const common = { json: { type: 'boolean', default: false }, project: { type: 'st
 function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   if (json) return printJson(io, hosts);
   if (hosts.length === 0) return print(io.stdout, 'no hosts — bring one up with: pcc up vagrant');
-  const rows = [['NAME', 'PROVIDER', 'STATE', 'ADDRESS', 'GROUPS'], ...hosts.map((h) => [h.name, h.provider, h.state, h.address ?? '-', h.groups.join(',')])];
+  const now = Date.now();
+  const setupOf = (setup: HostView['setup']) =>
+    !setup ? 'never' : setup.ok ? `ok ${age((now - Date.parse(setup.at)) / 1000)} ago` : `failed: ${setup.failures.map((failure) => failure.step).join(',')}`;
+  const rows = [
+    ['NAME', 'PROVIDER', 'STATE', 'ADDRESS', 'GROUPS', 'SETUP'],
+    ...hosts.map((h) => [h.name, h.provider, h.state, h.address ?? '-', h.groups.join(','), setupOf(h.setup)]),
+  ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
 }
@@ -37,9 +44,10 @@ function onePattern(positionals: string[], usage: string): string {
 
 export const upCommand: Command = {
   name: 'up',
-  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--json]',
+  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--setup] [--json]',
   summary: 'bring up N new compute machines (PROVIDER: vagrant or ec2; default DEFAULT_PROVIDER)',
   details:
+    '--setup: run the host setup on them once they answer (as pcc setup does); exits 1 if a step failed.\n' +
     'ec2: --instance-type overrides EC2_INSTANCE_TYPE_CPU/GPU; --spot asks for spot capacity (a persistent\n' +
     'request; an interruption stops the instance, resume starts it again).',
   async run(args, io) {
@@ -52,6 +60,7 @@ export const upCommand: Command = {
         type: { type: 'string', default: 'cpu' },
         'instance-type': { type: 'string' },
         spot: { type: 'boolean', default: false },
+        setup: { type: 'boolean', default: false },
       },
     });
     const count = Number(values.count);
@@ -67,6 +76,7 @@ export const upCommand: Command = {
       computeType: values.type as ComputeType,
       ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
       ...(values.spot ? { spot: true } : {}),
+      ...(values.setup ? { setup: true } : {}),
     };
     return hostsCommand(io, values, (engine) => up(engine, providerName as ProviderName, options));
   },
@@ -75,7 +85,7 @@ export const upCommand: Command = {
 export const statusCommand: Command = {
   name: 'status',
   usage: 'pcc status [--json]',
-  summary: "list the project's hosts: name, provider, state, address, groups",
+  summary: "list the project's hosts: name, provider, state, address, groups, last setup",
   async run(args, io) {
     const { values } = parseArgs({ args, options: common });
     const engine = openEngine(io, values.project);

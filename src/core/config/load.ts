@@ -8,6 +8,12 @@ import { HOST_KEYS, KEYS, type ConfigFile, type ConfigKey, type KeyValue } from 
 /** Where a setting's value came from, for messages and `pcc config`. */
 export type Source = { kind: 'file'; file: string; line: number } | { kind: 'env' } | { kind: 'default' };
 
+/**
+ * Settings this machine remembers for the project (`pcc settings set`, the quick start's choice of
+ * local backend): below the environment, above config/ (which the project shares with others).
+ */
+export const SETTINGS_FILE = '.pcc/settings.env';
+
 export type HostRole = 'init' | 'compute';
 
 /** What every host of a role is told (global.env, overridden by init.env or compute.env). */
@@ -33,6 +39,8 @@ export interface HostSettings {
 export interface Config {
   /** Absolute path of the project (the folder holding config/). */
   root: string;
+  /** The Docker engine of this machine (Vagrant's docker backend, local image copies); undefined: Docker's default. */
+  dockerHost: string | undefined;
   /** Absolute path of per-project state (.pcc/). */
   stateDir: string;
   project: { name: string; shareDir: string };
@@ -62,6 +70,8 @@ export interface Config {
   hosts: Record<HostRole, HostSettings>;
   /** Where each key's value came from. */
   sources: Partial<Record<ConfigKey, Source>>;
+  /** Each key's value as written (secrets as [secret]), for `pcc doctor` and `pcc settings`. */
+  written: Partial<Record<ConfigKey, string>>;
 }
 
 /** NFSv4.2, hard mounts (no silent data loss on a slow server), a minute before retrying. */
@@ -94,18 +104,24 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
     const value = env[key];
     if (value !== undefined) overrides.set(key, { value, source: { kind: 'env' } });
   }
+  const remembered = readSettingsFile(root);
 
   const resolve = (key: ConfigKey, role?: HostRole): RawValue | undefined =>
     overrides.get(key) ??
+    remembered.get(key) ??
     (role ? layers.get(`hosts/${role}.env`)?.get(key) : undefined) ??
     layers.get(KEYS[key].file)?.get(key) ??
     (KEYS[key].default === undefined ? undefined : { value: KEYS[key].default, source: { kind: 'default' } });
 
   const sources: Partial<Record<ConfigKey, Source>> = {};
+  const written: Partial<Record<ConfigKey, string>> = {};
   const read = <K extends ConfigKey>(key: K, role?: HostRole): KeyValue<K> | undefined => {
     const raw = resolve(key, role);
     if (!raw) return undefined;
-    if (!role) sources[key] = raw.source;
+    if (!role) {
+      sources[key] = raw.source;
+      written[key] = 'secret' in KEYS[key] ? '[secret]' : raw.value;
+    }
     const result = KEYS[key].schema.safeParse(raw.value);
     if (!result.success) {
       const shown = 'secret' in KEYS[key] ? '[secret]' : JSON.stringify(raw.value);
@@ -164,6 +180,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   const name = read('PROJECT_NAME') ?? defaultProjectName(root);
   return {
     root,
+    dockerHost: read('DOCKER_HOST'),
     stateDir: path.join(root, '.pcc'),
     project: { name, shareDir: path.resolve(root, required('PROJECT_DIR')) },
     varLibDocker: { gb: required('VARLIBDOCKER_GB'), file: required('VARLIBDOCKER_FILE') },
@@ -188,7 +205,16 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
     },
     hosts,
     sources,
+    written,
   };
+}
+
+/** Every setting that is not pcc's default, with where it comes from. */
+export function configuredSettings(config: Config): { key: ConfigKey; value: string; from: string }[] {
+  return (Object.keys(config.sources) as ConfigKey[])
+    .filter((key) => config.sources[key]?.kind !== 'default')
+    .sort()
+    .map((key) => ({ key, value: config.written[key] ?? '', from: describeSource(config.sources[key], key) }));
 }
 
 export function describeSource(source: Source | undefined, key: ConfigKey): string {
@@ -200,6 +226,31 @@ export function describeSource(source: Source | undefined, key: ConfigKey): stri
     case 'default':
       return `default of ${key}`;
   }
+}
+
+/** The environment pcc's tools run in: the configured DOCKER_HOST added where the environment has none. */
+export function toolEnv(config: Config, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return config.dockerHost === undefined || env.DOCKER_HOST !== undefined ? env : { ...env, DOCKER_HOST: config.dockerHost };
+}
+
+/** The remembered settings; secrets never live there (they stay in config/.private). */
+function readSettingsFile(root: string): Map<ConfigKey, RawValue> {
+  const fullPath = path.join(root, SETTINGS_FILE);
+  if (!existsSync(fullPath)) return new Map();
+  const entries = parseEnvFile(readFileSync(fullPath, 'utf8'), SETTINGS_FILE);
+  return new Map(entries.map((entry) => [checkRememberable(entry.key, `${entry.file}:${entry.line}`), fromEntry(entry)]));
+}
+
+/** A key that may be remembered in the settings file: a known key that is no secret. */
+export function checkRememberable(key: string, where: string): ConfigKey {
+  if (!(key in KEYS)) {
+    const suggestion = closestKey(key);
+    throw new ConfigError(`${where}: ${key}: unknown key`, suggestion ? `Did you mean ${suggestion}? The README lists every key.` : 'The README lists every key pcc reads.');
+  }
+  if (KEYS[key as ConfigKey].file === '.private') {
+    throw new ConfigError(`${where}: ${key} is a secret and is not remembered here`, 'Keep it in config/.private (mode 0600) or in the environment.');
+  }
+  return key as ConfigKey;
 }
 
 function fromEntry(entry: EnvEntry): RawValue {

@@ -115,6 +115,12 @@ export const KEYS = {
     default: undefined,
     doc: 'Image for the docker backend: a machine image with systemd and sshd (`npm run fleet:up` builds one).',
   },
+  DOCKER_HOST: {
+    file: 'project.env',
+    schema: z.string().regex(/^(unix|tcp|ssh|npipe|fd):\/\/\S+$/, 'expected a Docker engine address such as unix:///run/docker.sock, tcp://HOST:2376 or ssh://USER@HOST'),
+    default: undefined,
+    doc: "This machine's Docker engine for the docker backend and local image copies; as Docker's own DOCKER_HOST (an environment variable of that name wins). Default: Docker's default socket.",
+  },
   VAGRANT_SYNCED_FOLDER_TYPE: {
     file: 'project.env',
     schema: oneOf(SYNCED_FOLDER_TYPES),

@@ -82,9 +82,7 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, stepsOf(host), options))),
   );
   const summary = { ok: results.every((result) => result.ok), hosts: results };
-  if (!options.dryRun && options.steps === undefined) {
-    await recordSetup(engine, hosts.filter((host) => host.state === 'running').map((host) => host.name));
-  }
+  if (!options.dryRun) await recordSetup(engine, results, options.steps === undefined);
   engine.events.emit({
     type: 'task',
     task: 'setup',
@@ -187,13 +185,29 @@ async function apply(engine: Engine, target: SshTarget, step: SetupStep, context
   }
 }
 
-/** Marks hosts the host setup ran on, so resuming them runs it again. */
-async function recordSetup(engine: Engine, names: string[]): Promise<void> {
+/**
+ * Records each host's outcome. A whole host setup replaces the last record and marks the host for a
+ * setup again on resume (when it ran on a running host); a run of some steps only (init's services)
+ * adds to the record of the setup it follows.
+ */
+async function recordSetup(engine: Engine, results: HostSetupResult[], whole: boolean): Promise<void> {
   const now = new Date().toISOString();
   await engine.state.update((state) => {
-    for (const name of names) {
-      const record = state.hosts[name];
-      if (record) record.setupAt = now;
+    for (const result of results) {
+      const record = state.hosts[result.host];
+      if (!record) continue;
+      const ran = result.steps.filter((step): step is StepResult & { outcome: 'changed' | 'unchanged' | 'failed' | 'skipped' } => step.outcome !== 'planned');
+      const previous = whole ? undefined : record.lastSetup;
+      record.lastSetup = {
+        at: now,
+        ok: result.ok && (previous?.ok ?? true),
+        steps: { ...previous?.steps, ...Object.fromEntries(ran.map((step) => [step.step, step.outcome])) },
+        failures: [
+          ...(previous?.failures ?? []),
+          ...ran.filter((step) => step.outcome === 'failed').map((step) => ({ step: step.step, message: step.message ?? 'failed' })),
+        ],
+      };
+      if (whole && record.state === 'running') record.setupAt = now;
     }
   });
 }

@@ -21,6 +21,7 @@ import {
 import { machineContainerArgs } from './machine-container.js';
 import { NFS_SUDO_HINT, nfsSudoReady } from './nfs-sudo.js';
 import { errorMessages, machineStates, parseMachineReadable } from './machine-readable.js';
+import { readMachineStates } from './machine-states.js';
 
 /** What the generated Vagrantfile reads: the backend's settings and the machines pcc defined. */
 interface MachinesSpec {
@@ -75,9 +76,17 @@ export class VagrantProvider implements Provider {
   async list(): Promise<Machine[]> {
     const spec = this.#readSpec();
     if (spec.machines.length === 0) return [];
+    const names = spec.machines.map((machine) => machine.name);
+    const states = (await readMachineStates(this.dir, this.#config.vagrant.backend, names, this.#env)) ?? (await this.#vagrantStates());
+    return spec.machines.map((machine) => this.#machine(machine, states.get(machine.name) ?? 'unknown'));
+  }
+
+  /** What `vagrant status` says: slow (Vagrant loads every plugin), so only where the backend cannot be asked directly. */
+  async #vagrantStates(): Promise<Map<string, MachineState>> {
     const { stdout } = await this.#vagrant(['status', '--machine-readable'], undefined);
-    const states = machineStates(parseMachineReadable(stdout));
-    return spec.machines.map((machine) => this.#machine(machine, STATES[states.get(machine.name) ?? ''] ?? 'unknown'));
+    const states = new Map<string, MachineState>();
+    for (const [name, state] of machineStates(parseMachineReadable(stdout))) states.set(name, STATES[state] ?? 'unknown');
+    return states;
   }
 
   async up(request: UpRequest, output: ProviderOutput): Promise<Machine[]> {

@@ -7,19 +7,21 @@ import type { ComputeType, ProviderName } from '../../providers/provider.js';
 export type UpChoice = LastUp;
 
 const COUNTS = [1, 2, 3, 4, 8];
+const SETUP = [true, false];
 const TYPES: ComputeType[] = ['cpu', 'gpu'];
 
 /** Where a menu starts: on the last choice when it is one of the items, else on the first. */
 const startAt = <T,>(values: readonly T[], last: T | undefined) => Math.max(0, last === undefined ? 0 : values.indexOf(last));
 
 /**
- * `u`: three menus in turn — provider, machine type, count — each starting on the last bring-up's
+ * `u`: four menus in turn — provider, machine type, count, whether to set them up — each starting on the last bring-up's
  * choice. Each SelectInput exists (and so takes keys) only while its step is shown, and has a React
  * key of its own: a new SelectInput per step, so each starts on its own initialIndex. Esc cancels.
  */
 export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | undefined; onChoose(choice: UpChoice): void; onCancel(): void; width: number }) {
   const [provider, setProvider] = useState<ProviderName | undefined>();
   const [computeType, setComputeType] = useState<ComputeType | undefined>();
+  const [count, setCount] = useState<number | undefined>();
   useInput((_input, key) => {
     if (key.escape) props.onCancel();
   });
@@ -48,7 +50,7 @@ export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | unde
         />
       </>
     );
-  } else {
+  } else if (count === undefined) {
     step = (
       <>
         <Text>
@@ -56,9 +58,21 @@ export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | unde
         </Text>
         <SelectInput
           key="count"
-          items={COUNTS.map((count) => ({ label: String(count), value: count }))}
+          items={COUNTS.map((value) => ({ label: String(value), value }))}
           initialIndex={startAt(COUNTS, props.last?.count)}
-          onSelect={(item) => props.onChoose({ provider, computeType, count: item.value })}
+          onSelect={(item) => setCount(item.value)}
+        />
+      </>
+    );
+  } else {
+    step = (
+      <>
+        <Text>Set them up once they run (Docker, overlay, /project)?</Text>
+        <SelectInput
+          key="setup"
+          items={SETUP.map((value) => ({ label: value ? 'yes — bring up and set up' : 'no — only bring up', value: String(value) }))}
+          initialIndex={startAt(SETUP, props.last?.setup ?? true)}
+          onSelect={(item) => props.onChoose({ provider, computeType, count, setup: item.value === 'true' })}
         />
       </>
     );

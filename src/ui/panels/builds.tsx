@@ -1,3 +1,4 @@
+import { age } from '../../engine/units.js';
 import { buildRunning, type BuildRow } from '../model.js';
 import { EmptyState, Panel, contentLines, contentWidth } from './panel.js';
 import { bar, Table, type Column, type Line } from './table.js';
@@ -19,7 +20,7 @@ function progress(row: BuildRow): string {
   return row.phase === 'failed' ? '' : bar(1, 1, 8);
 }
 
-export function BuildsPanel(props: { builds: BuildRow[]; now: number; selected: number; focused: boolean; width: number; height: number }) {
+export function BuildsPanel(props: { builds: BuildRow[]; recordedAt: number | undefined; now: number; selected: number; focused: boolean; width: number; height: number }) {
   const lines: Line[] = props.builds.flatMap((row, item): Line[] => {
     const elapsed = row.durationMs ?? (buildRunning(row) && row.phase !== 'queued' ? props.now - row.startedAt : undefined);
     const main: Line = {
@@ -37,7 +38,7 @@ export function BuildsPanel(props: { builds: BuildRow[]; now: number; selected: 
     return [main];
   });
   return (
-    <Panel number={3} title="Builds" focused={props.focused} width={props.width} height={props.height}>
+    <Panel number={3} title={props.recordedAt === undefined ? 'Builds' : `Builds · last run ${age((props.now - props.recordedAt) / 1000)} ago`} focused={props.focused} width={props.width} height={props.height}>
       {lines.length === 0 ? (
         <EmptyState>no builds yet — press b to build the images in docker/ (on init)</EmptyState>
       ) : (

@@ -1,4 +1,5 @@
 import type { PeerStatus } from '../../engine/overlay/peer-status.js';
+import { age } from '../../engine/units.js';
 import type { ProviderName } from '../../providers/provider.js';
 import { setupSummary, type HostRow } from '../model.js';
 import { EmptyState, Panel, contentLines, contentWidth } from './panel.js';
@@ -31,17 +32,17 @@ const COLUMNS: Column[] = [
 
 const STATE_COLORS: Record<string, string> = { running: 'green', creating: 'yellow', saved: 'blue', stopped: 'blue', 'not-created': 'red', unknown: 'red' };
 
-function setupCell(host: HostRow): Cell {
+function setupCell(host: HostRow, now: number): Cell {
   if (!host.setup) return { text: host.state === 'running' ? 'not set up — press S' : '-', dim: true };
   const { finished, total, current, done } = setupSummary(host.setup);
   const progress = `${bar(finished, total, 8)} ${finished}/${total}`;
   const failure = host.setup.failures[0];
   if (failure) return { text: `${progress} ✗ ${failure.step}: ${failure.message}`, color: 'red' };
-  if (done) return { text: `${progress} ✓ done`, color: 'green' };
+  if (done) return { text: `${progress} ✓ done${host.setup.recordedAt === undefined ? '' : ` · ${age((now - host.setup.recordedAt) / 1000)} ago`}`, color: 'green' };
   return { text: `${progress} ${current ?? ''}`, color: 'yellow' };
 }
 
-export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; selected: number; focused: boolean; width: number; height: number }) {
+export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; now: number; selected: number; focused: boolean; width: number; height: number }) {
   const lines: Line[] = props.rows.map((row, item) => {
     if (row.kind === 'provider') {
       const states = [...new Set(row.hosts.map((host) => host.state))].join(', ');
@@ -59,7 +60,7 @@ export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; se
         { text: host.address ?? '-', dim: !host.address },
         { text: overlay ?? '-', dim: !overlay },
         { text: host.computeType === 'gpu' ? 'yes' : 'no', dim: host.computeType !== 'gpu' },
-        setupCell(host),
+        setupCell(host, props.now),
       ],
     };
   });
