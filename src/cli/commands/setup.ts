@@ -1,27 +1,46 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/errors.js';
-import { setup } from '../../engine/setup/setup.js';
+import type { Config } from '../../core/config/load.js';
+import { hostSteps, setup } from '../../engine/setup/setup.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';
 import { print, printJson } from '../io.js';
 
+/** The step ids named; an unknown id is a usage error that lists the ids. */
+function chosenSteps(config: Config, list: string): string[] {
+  const all = [...new Set([...hostSteps(config, 'init'), ...hostSteps(config, 'compute')])];
+  const wanted = list.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = wanted.filter((id) => !all.some((step) => step.id === id));
+  if (wanted.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--steps ${list}: ${unknown.length > 0 ? `unknown step ${unknown.join(', ')}` : 'no step named'}`, `Steps: ${all.map((step) => step.id).join(', ')}.`);
+  }
+  return wanted;
+}
+
 export const setupCommand: Command = {
   name: 'setup',
-  usage: 'pcc setup PATTERN [--dry-run] [--json]',
+  usage: 'pcc setup PATTERN [--steps ID,...] [--dry-run] [--json]',
   summary: 'set up hosts alike: btrfs Docker storage, Docker, $REGISTRY_HOST, CUDA, /project',
   details:
     'Each step inspects the host and changes only what differs, so a second run changes nothing.\n' +
-    '--dry-run lists what each step would change. Exits 1 when a step failed on any host.',
+    '--dry-run lists what each step would change. --steps runs only those steps, in setup order\n' +
+    '(ids as pcc setup prints them). Exits 1 when a step failed on any host.',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, project: { type: 'string' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        steps: { type: 'string' },
+        project: { type: 'string' },
+      },
     });
     if (positionals.length !== 1 || !positionals[0]) throw new UsageError('expected one host pattern', `Usage: ${this.usage}`);
     const engine = openEngine(io, values.project);
     try {
-      const summary = await setup(engine, positionals[0], { dryRun: values['dry-run'] });
+      const only = values.steps === undefined ? undefined : chosenSteps(engine.config, values.steps);
+      const summary = await setup(engine, positionals[0], { dryRun: values['dry-run'], ...(only ? { only } : {}) });
       if (values.json) {
         printJson(io, summary);
       } else {

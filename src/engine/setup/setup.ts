@@ -61,7 +61,10 @@ export interface SetupOptions {
   dryRun?: boolean;
   /** Hosts set up at once. */
   concurrency?: number;
+  /** These steps instead of the role's host steps (init's services). */
   steps?: SetupStep[];
+  /** Only the role's host steps with these ids (`pcc setup --steps`). */
+  only?: string[];
 }
 
 /** Runs setup on every host the pattern selects, after reconciling state with the providers. */
@@ -72,7 +75,8 @@ export async function setup(engine: Engine, pattern: string, options: SetupOptio
 /** Sets up these hosts concurrently (bounded); one host failing never stops another. */
 export async function setupHosts(engine: Engine, hosts: HostRecord[], title: string, options: SetupOptions = {}): Promise<SetupSummary> {
   engine.events.emit({ type: 'task', task: 'setup', phase: 'started', title });
-  const stepsOf = (host: HostRecord) => options.steps ?? hostSteps(engine.config, host.role);
+  const stepsOf = (host: HostRecord) =>
+    options.steps ?? hostSteps(engine.config, host.role).filter((step) => options.only?.includes(step.id) ?? true);
   if (!options.dryRun) {
     for (const step of new Set(hosts.flatMap(stepsOf))) await step.prepare?.(engine, hosts.filter((host) => stepsOf(host).includes(step)));
   }
@@ -82,7 +86,7 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, stepsOf(host), options))),
   );
   const summary = { ok: results.every((result) => result.ok), hosts: results };
-  if (!options.dryRun) await recordSetup(engine, results, options.steps === undefined);
+  if (!options.dryRun) await recordSetup(engine, results, options.steps === undefined && options.only === undefined);
   engine.events.emit({
     type: 'task',
     task: 'setup',
