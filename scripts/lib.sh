@@ -28,6 +28,18 @@ require_node() {
   fi
 }
 
+# Node.js 24 from the npm registry (cached), for the unit tests' run on the newest supported version;
+# prints the path of its node binary.
+require_node24() {
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/pcc/node24"
+  if [ ! -x "$dir/node_modules/node/bin/node" ]; then
+    say "fetching Node.js 24 from the npm registry (cached in $dir)"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error node@24 >&2)
+  fi
+  echo "$dir/node_modules/node/bin/node"
+}
+
 # npm ci only when package-lock.json changed since the last install.
 install_node_modules() {
   local stamp=node_modules/.pcc-lock-hash hash
