@@ -59,7 +59,7 @@ describe('EC2 on the command line', () => {
     const run = await withoutSdk(used, ['status', '--json']);
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain('loaded the AWS SDK: @aws-sdk/client-ec2');
-  });
+  }, 60_000);
 
   it('flags a provider does not have are refused with exit 2', async () => {
     const root = makeProject({});
