@@ -30,8 +30,8 @@ for key in VAGRANT_PROVIDER VAGRANT_DOCKER_IMAGE REGISTRY_IMAGE DOCKER_HOST; do
   if [ ${#FLEET_SETTINGS[@]} -eq 0 ] && [ -n "${!key:-}" ]; then remembered+=("$key=${!key}"); fi
 done
 if [ ${#remembered[@]} -gt 0 ]; then
-  say "remembering this machine's settings for the project (pcc settings)"
-  pcc settings set "${remembered[@]}" >&2
+  say "remembering this machine's settings for the project: ${remembered[*]} (pcc settings lists them)"
+  pcc settings set "${remembered[@]}" >/dev/null
 fi
 say "pcc doctor"
 pcc doctor

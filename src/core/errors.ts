@@ -31,9 +31,27 @@ export class UsageError extends PccError {
 
 /** Formats any thrown value as the lines a person reads: message, then the hint. */
 export function describeError(error: unknown): string {
-  if (error instanceof PccError) {
-    return error.hint ? `${error.message}\n  ${error.hint}` : error.message;
-  }
+  const known = error instanceof PccError ? error : fileSystemError(error);
+  if (known) return known.hint ? `${known.message}\n  ${known.hint}` : known.message;
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** What a file operation that failed means to a person, for the errors Node reports with a path. */
+const FILE_ERRORS: Record<string, (file: string) => [message: string, hint: string]> = {
+  EACCES: (file) => [`permission denied: ${file}`, `Check who owns it and its mode (ls -ld ${file}): pcc runs as you and needs to read and write it.`],
+  EPERM: (file) => [`operation not permitted on ${file}`, `Check who owns it and its mode (ls -ld ${file}).`],
+  EISDIR: (file) => [`${file} is a folder where pcc expects a file`, 'Move the folder aside, then run the command again.'],
+  ENOTDIR: (file) => [`part of ${file} is a file where pcc expects a folder`, 'Move that file aside, then run the command again.'],
+  EEXIST: (file) => [`${file} is in the way: it exists already`, 'Move it aside, then run the command again.'],
+  EROFS: (file) => [`${file} is on a read-only file system`, 'Run pcc where the project and your home folder can be written.'],
+  ENOSPC: (file) => [`no space left on the device for ${file}`, 'Free some space, then run the command again.'],
+};
+
+function fileSystemError(error: unknown): PccError | undefined {
+  const { code, path } = (error ?? {}) as { code?: unknown; path?: unknown };
+  const explain = typeof code === 'string' ? FILE_ERRORS[code] : undefined;
+  if (!explain || typeof path !== 'string') return undefined;
+  const [message, hint] = explain(path);
+  return new PccError(message, { hint });
 }

@@ -27,7 +27,8 @@ export async function writeFileAtomic(file: string, content: string, mode = 0o64
  * taken over once it is stale.
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
-  mkdirSync(path.dirname(file), { recursive: true });
+  // Folders pcc makes for its own files (.pcc/, ~/.ssh/config.d) are its owner's alone.
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const release = await lockfile.lock(file, {
     realpath: false,
     lockfilePath: `${file}.lock`,

@@ -1,7 +1,7 @@
 import type { Machine, Provider } from '../providers/provider.js';
 import type { Engine } from './engine.js';
 import { PccError } from '../core/errors.js';
-import type { HostRecord } from './state.js';
+import { checkHostFields, type HostRecord } from './state.js';
 
 /** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
 const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'gone']);
@@ -13,7 +13,7 @@ const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', '
  * without a known address (pcc was killed during `up`) get theirs.
  */
 export async function reconcile(engine: Engine): Promise<HostRecord[]> {
-  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: await p.list() })));
+  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: acceptable(engine, p, await p.list()) })));
   const changes: HostRecord[] = [];
   const unaddressed: { provider: Provider; name: string }[] = [];
   await engine.state.update((state) => {
@@ -63,6 +63,22 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
 }
 
 
+
+/**
+ * The machines whose names and extras may be written to state and ssh config; any other (a tampered
+ * EC2 tag) is left out with a warning, so it can neither inject an option nor break pcc for the rest.
+ */
+function acceptable(engine: Engine, source: Provider, machines: Machine[]): Machine[] {
+  return machines.filter((machine) => {
+    try {
+      checkHostFields(machine, source.name);
+      return true;
+    } catch (error) {
+      engine.events.emit({ type: 'log', level: 'warn', message: `left out: ${(error as Error).message}` });
+      return false;
+    }
+  });
+}
 
 export async function recordEndpoint(engine: Engine, name: string, endpoint: NonNullable<HostRecord['ssh']>): Promise<HostRecord> {
   const host = await engine.state.update((state) => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { PccError } from '../core/errors.js';
@@ -6,18 +7,67 @@ import { withFileLock, writeFileAtomic } from '../core/files.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 
+/**
+ * What may stand in a host's fields. They end up in ~/.ssh/config, WireGuard peer files and shell
+ * commands, so a value from a tampered state file or an EC2 tag must not be able to add an option
+ * (a line break and `ProxyCommand`) or split a line (a space): each field takes only what it needs.
+ */
+export const HOST_FIELDS = {
+  /** A host name: init, vagrant1, an EC2 instance id. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a host name of letters, digits, . _ and - (at most 63)'),
+  /** Where pcc reaches a host: a DNS name or an IP address. */
+  address: z.string().refine((value) => isIP(value) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(value), 'expected a host name or an IP address'),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/i, 'expected a login name of letters, digits, _ and - (at most 32)'),
+  /** An absolute path with no quote or control character (pcc writes it in double quotes). */
+  identityFile: z.string().regex(/^\/[^"\x00-\x1f\x7f]*$/, 'expected an absolute path without quotes or control characters'),
+  /** A provider's extra (instance type, instance id): it becomes a group and an SSH alias. */
+  extra: z.string().regex(/^[A-Za-z0-9._:-]{0,64}$/, 'expected letters, digits, . _ : and - (at most 64)'),
+} as const;
+
+/**
+ * Checks the fields of a host that reach ssh config, peer files and commands; a bad one is an error
+ * that names the host, the field and the value as it is (escapes shown), before anything is written.
+ */
+export function checkHostFields(host: { name: string; ssh?: { host: string; user: string; identityFile: string } | undefined; extras: Record<string, string> }, origin: string): void {
+  const checks: [string, z.ZodType<unknown, string>, string][] = [
+    ['name', HOST_FIELDS.name, host.name],
+    ...Object.entries(host.extras).map(([key, value]): [string, z.ZodType<unknown, string>, string] => [`extras.${key}`, HOST_FIELDS.extra, value]),
+    ...(host.ssh
+      ? ([
+          ['address', HOST_FIELDS.address, host.ssh.host],
+          ['user', HOST_FIELDS.user, host.ssh.user],
+          ['identity file', HOST_FIELDS.identityFile, host.ssh.identityFile],
+        ] as [string, z.ZodType<unknown, string>, string][])
+      : []),
+  ];
+  for (const [field, schema, value] of checks) {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      throw new PccError(`${origin}: host ${JSON.stringify(host.name)}: ${field} ${JSON.stringify(value)}: ${result.error.issues[0]?.message}`, {
+        hint: 'pcc writes nothing for it. Fix or remove the value where it came from (state.json, or the instance\'s tags).',
+      });
+    }
+  }
+}
+
 const hostSchema = z.object({
-  name: z.string(),
+  name: HOST_FIELDS.name,
   provider: z.enum(['vagrant', 'ec2']),
   role: z.enum(['init', 'compute']),
   computeType: z.enum(['cpu', 'gpu']),
   state: z.enum(['creating', 'running', 'saved', 'stopped', 'not-created', 'unknown', 'gone']),
-  extras: z.record(z.string(), z.string()),
+  extras: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'expected a plain key'), HOST_FIELDS.extra),
   ssh: z
-    .object({ host: z.string(), port: z.number(), user: z.string(), identityFile: z.string() })
+    .object({ host: HOST_FIELDS.address, port: z.number().int().min(1).max(65535), user: HOST_FIELDS.user, identityFile: HOST_FIELDS.identityFile })
     .optional(),
   /** The host's place on the overlay: its fixed index and, once joined, its driver identity and endpoint. */
-  overlay: z.object({ index: z.number().int().positive(), peerId: z.string().optional(), endpoint: z.string().optional() }).optional(),
+  overlay: z
+    .object({
+      index: z.number().int().positive(),
+      peerId: z.string().regex(/^[A-Za-z0-9+/=:._-]{1,64}$/, 'expected a WireGuard key or a weave peer name').optional(),
+      endpoint: HOST_FIELDS.address.optional(),
+    })
+    .optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** When the host setup (hostSteps) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
@@ -63,6 +113,11 @@ export class StateStore {
         hint: 'Move it aside; pcc rebuilds it from the providers on the next run.',
       });
     }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new PccError(`${this.file} holds ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}, not pcc's state`, {
+        hint: 'Move it aside; pcc rebuilds it from the providers on the next run.',
+      });
+    }
     const version = (raw as { schemaVersion?: unknown }).schemaVersion;
     if (version !== STATE_SCHEMA_VERSION) {
       throw new PccError(`${this.file} has schema version ${String(version)}; this pcc reads version ${STATE_SCHEMA_VERSION}`, {
@@ -71,7 +126,8 @@ export class StateStore {
     }
     const parsed = stateSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new PccError(`${this.file} is malformed: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`, {
+      const issue = parsed.error.issues[0];
+      throw new PccError(`${this.file} is malformed: ${issue?.path.join('.')}: ${issue?.message}`, {
         hint: 'Move it aside; pcc rebuilds it from the providers on the next run.',
       });
     }

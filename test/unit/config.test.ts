@@ -102,8 +102,21 @@ describe('loadConfig', () => {
     ['a project name with spaces', { 'project.env': 'PROJECT_NAME="my lab"\n' }, 'config/project.env:1', 'PROJECT_NAME', /lower-case letters/],
     ['the docker backend without an image', { 'project.env': 'VAGRANT_PROVIDER=docker\n' }, 'config/project.env:1', 'VAGRANT_DOCKER_IMAGE', /fleet:up/],
     ['an access key without its secret', { '.private': 'AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n' }, 'config/.private:1', 'AWS_SECRET_ACCESS_KEY', /config\/\.private/],
-    ['a CIDR list with a bad entry', { 'project.env': 'EC2_SSH_CIDRS=203.0.113.7/32, 10.0.0.0/40\n' }, 'config/project.env:1', 'EC2_SSH_CIDRS', /CIDR form/],
+    ['a CIDR list with a bad entry', { 'project.env': 'EC2_SSH_CIDRS=203.0.113.7/32, 10.0.0.0/40\n' }, 'config/project.env:1', 'EC2_SSH_CIDRS', /CIDR form/],    ['a # inside an unquoted value', { 'hosts/global.env': 'OVERLAY_DRIVER=weave\nWEAVE_PASSWORD=abc#def\n' }, 'config/hosts/global.env:2', 'WEAVE_PASSWORD', /Quote the value/],
+    ['a line break in a double-quoted value', { 'project.env': 'VAGRANT_BOX="debian/\nbookworm64"\n' }, 'config/project.env:1', 'VAGRANT_BOX', /control character/],
+    ['an escape character in a value', { 'project.env': 'VAGRANT_BOX="debian\x1b[2J"\n' }, 'config/project.env:1', 'VAGRANT_BOX', /control character/],
   ];
+
+  it('keeps a comment after a value and a quoted #', () => {
+    const root = makeProject({ 'project.env': "VAGRANT_BOX=debian/bookworm64 # the default\nPROJECT_DIR='data#1'\n" });
+    const config = loadConfig(root, {});
+    expect(config.vagrant.box).toBe('debian/bookworm64');
+    expect(config.project.shareDir.endsWith('data#1')).toBe(true);
+  });
+
+  it('refuses a control character from the environment too', () => {
+    expect(loadError({}, { VAGRANT_BOX: 'debian\nProxyCommand x' }).message).toMatch(/^environment variable VAGRANT_BOX: VAGRANT_BOX: the value holds a control character/);
+  });
 
   it.each(malformed)('rejects %s naming file:line and key', (_description, files, where, key, accepted) => {
     const error = loadError(files);

@@ -12,7 +12,9 @@ const config = loadConfig(makeProject(), {});
 const settings = config.hosts.compute;
 const addressing = settings.overlay;
 
-const member = (name: string, index: number, endpoint?: string, peerId = `key-${name}=`): OverlayMember => ({ name, index, peerId, endpoint });
+/** A WireGuard public key (43 base64 characters and =) that shows whose it is. */
+const wireguardKey = (name: string) => `key${name.replaceAll('-', '')}`.padEnd(43, 'A') + '=';
+const member = (name: string, index: number, endpoint?: string, peerId = wireguardKey(name)): OverlayMember => ({ name, index, peerId, endpoint });
 const init = member('init', 1, '172.17.0.2');
 const laptopVm = member('vagrant1', 2, '172.17.0.3');
 const cloud = member('i-0abc', 3, '203.0.113.7');
@@ -45,8 +47,8 @@ describe('WireGuard peers', () => {
     const fromLaptop = peerSections(laptopVm, members, settings);
     expect(fromLaptop).toBe(
       [
-        '# init', '[Peer]', 'PublicKey = key-init=', 'AllowedIPs = 10.128.0.1/32, 10.128.129.0/24', 'Endpoint = 172.17.0.2:51820', 'PersistentKeepalive = 25', '',
-        '# i-0abc', '[Peer]', 'PublicKey = key-i-0abc=', 'AllowedIPs = 10.128.0.3/32, 10.128.131.0/24', 'Endpoint = 203.0.113.7:51820', 'PersistentKeepalive = 25', '',
+        '# init', '[Peer]', 'PublicKey = keyinitAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', 'AllowedIPs = 10.128.0.1/32, 10.128.129.0/24', 'Endpoint = 172.17.0.2:51820', 'PersistentKeepalive = 25', '',
+        '# i-0abc', '[Peer]', 'PublicKey = keyi0abcAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', 'AllowedIPs = 10.128.0.3/32, 10.128.131.0/24', 'Endpoint = 203.0.113.7:51820', 'PersistentKeepalive = 25', '',
       ].join('\n'),
     );
     const fromCloud = peerSections(cloud, members, settings);
@@ -63,13 +65,13 @@ describe('WireGuard peers', () => {
 
   it('parses `wg show dump` peer lines', () => {
     const dump = [
-      'key-init=\t(none)\t172.17.0.2:51820\t10.128.0.1/32,10.128.129.0/24\t1700000000\t1024\t2048\t25',
-      'key-i-0abc=\t(none)\t(none)\t10.128.0.3/32,10.128.131.0/24\t0\t0\t0\toff',
+      'keyinitAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\t(none)\t172.17.0.2:51820\t10.128.0.1/32,10.128.129.0/24\t1700000000\t1024\t2048\t25',
+      'keyi0abcAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\t(none)\t(none)\t10.128.0.3/32,10.128.131.0/24\t0\t0\t0\toff',
       '',
     ].join('\n');
     expect(parseWireguardDump(dump)).toEqual([
-      { peerId: 'key-init=', endpoint: '172.17.0.2:51820', allowedIps: ['10.128.0.1/32', '10.128.129.0/24'], latestHandshake: 1_700_000_000, rxBytes: 1024, txBytes: 2048 },
-      { peerId: 'key-i-0abc=', endpoint: undefined, allowedIps: ['10.128.0.3/32', '10.128.131.0/24'], latestHandshake: undefined, rxBytes: 0, txBytes: 0 },
+      { peerId: 'keyinitAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', endpoint: '172.17.0.2:51820', allowedIps: ['10.128.0.1/32', '10.128.129.0/24'], latestHandshake: 1_700_000_000, rxBytes: 1024, txBytes: 2048 },
+      { peerId: 'keyi0abcAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', endpoint: undefined, allowedIps: ['10.128.0.3/32', '10.128.131.0/24'], latestHandshake: undefined, rxBytes: 0, txBytes: 0 },
     ]);
   });
 
@@ -101,14 +103,14 @@ describe('the WireGuard setup step plans from facts', () => {
   const context: StepContext = { host, config, settings, members: () => [init, { ...laptopVm, peerId: undefined }] };
   const inputs = wireguardStep.inputs(context);
   const settled = {
-    os: 'debian', tools: 'yes', wireguard_go: 'yes', kernel: 'no', public_key: 'key-vagrant1=', settings: 'ok', peers: 'ok', up_script: 'ok',
-    unit: 'ok', unit_enabled: 'enabled', unit_active: 'active', live_address: '10.128.0.2/16', live_port: '51820', live_peers: 'key-init=',
+    os: 'debian', tools: 'yes', wireguard_go: 'yes', kernel: 'no', public_key: 'keyvagrant1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', settings: 'ok', peers: 'ok', up_script: 'ok',
+    unit: 'ok', unit_enabled: 'enabled', unit_active: 'active', live_address: '10.128.0.2/16', live_port: '51820', live_peers: 'keyinitAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
     network: '10.128.130.0/24 pcc-br 1420', firewall: 'ok',
   };
 
   it('sends the host its address, container subnet and peers; never a private key', () => {
     expect(inputs).toMatchObject({ OVERLAY_IF: 'pcc0', OVERLAY_ADDRESS_CIDR: '10.128.0.2/16', CONTAINER_SUBNET: '10.128.130.0/24', CONTAINER_RANGE: '10.128.128.0/17', OVERLAY_PORT: '51820', OVERLAY_MTU: '1420' });
-    expect(inputs.OVERLAY_PEERS).toContain('PublicKey = key-init=');
+    expect(inputs.OVERLAY_PEERS).toContain('PublicKey = keyinitAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     expect(JSON.stringify(inputs)).not.toMatch(/PrivateKey/);
   });
 

@@ -63,6 +63,15 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
         );
       }
       endIndex = closing.line;
+    } else {
+      // dotenv ends an unquoted value at #: `abc#def` would silently become `abc`.
+      const inWord = /\S#/.exec(valueText);
+      if (inWord) {
+        throw new ConfigError(
+          `${file}:${lineNumber}: ${key}: a # inside an unquoted value starts a comment and cuts the value short`,
+          `Quote the value: ${key}='${valueText.trim()}' (or put a space before # if the rest is a comment).`,
+        );
+      }
     }
 
     const previous = seen.get(key);

@@ -77,6 +77,9 @@ export interface Config {
 /** NFSv4.2, hard mounts (no silent data loss on a slow server), a minute before retrying. */
 export const DEFAULT_NFS_OPTS = 'vers=4.2,hard,timeo=600,retrans=2,noatime';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
 const FILES: ConfigFile[] = ['project.env', 'hosts/global.env', 'hosts/init.env', 'hosts/compute.env', '.private'];
 
 interface RawValue {
@@ -121,6 +124,9 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
     if (!role) {
       sources[key] = raw.source;
       written[key] = 'secret' in KEYS[key] ? '[secret]' : raw.value;
+    }
+    if (CONTROL_CHARACTER.test(raw.value)) {
+      throw new ConfigError(`${describeSource(raw.source, key)}: ${key}: the value holds a control character (a line break, tab or escape)`, 'Write it on one line, without control characters.');
     }
     const result = KEYS[key].schema.safeParse(raw.value);
     if (!result.success) {

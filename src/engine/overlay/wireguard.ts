@@ -3,7 +3,7 @@ import type { HostSettings } from '../../core/config/load.js';
 import type { Engine } from '../engine.js';
 import { PccError } from '../../core/errors.js';
 import { parseFacts, stepCall, stepScript, unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
-import type { HostRecord } from '../state.js';
+import { HOST_FIELDS, type HostRecord } from '../state.js';
 import { sshTarget } from '../ssh/pool.js';
 import { overlayAddress, type OverlayMember } from './addressing.js';
 import { assignOverlayIndexes, endpointOf, memberFor, memberOverlay, recordMember, type OverlayDriver } from './members.js';
@@ -37,6 +37,7 @@ export function peerSections(self: OverlayMember, members: OverlayMember[], sett
     .filter((peer) => peer.name !== self.name && peer.peerId)
     .sort((a, b) => a.index - b.index)
     .map((peer) => {
+      checkPeer(peer);
       const { address, containerSubnet } = overlayAddress(settings.overlay, peer.index);
       const listEndpoint = peer.endpoint !== undefined && (!isPrivateAddress(peer.endpoint) || selfPrivate);
       return [
@@ -50,6 +51,19 @@ export function peerSections(self: OverlayMember, members: OverlayMember[], sett
       ].join('\n');
     })
     .join('\n');
+}
+
+/** A WireGuard public key: 32 bytes in base64. */
+const WIREGUARD_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/** Refuses a peer whose key or endpoint could add lines or options to another host's configuration. */
+function checkPeer(peer: OverlayMember): void {
+  if (!WIREGUARD_KEY.test(peer.peerId ?? '')) {
+    throw new PccError(`overlay peer ${peer.name}: public key ${JSON.stringify(peer.peerId)} is not a WireGuard key`, { hint: `Set ${peer.name} up again: pcc setup ${peer.name}` });
+  }
+  if (peer.endpoint !== undefined && !HOST_FIELDS.address.safeParse(peer.endpoint).success) {
+    throw new PccError(`overlay peer ${peer.name}: endpoint ${JSON.stringify(peer.endpoint)} is not a host name or an IP address`, { hint: `Set ${peer.name} up again: pcc setup ${peer.name}` });
+  }
 }
 
 function stepInputs(context: StepContext): Record<string, string> {
