@@ -1,6 +1,6 @@
 import type { Machine, Provider } from '../providers/provider.js';
 import type { Engine } from './engine.js';
-import { PccError } from '../core/errors.js';
+import { describeError, PccError } from '../core/errors.js';
 import { checkHostFields, type HostRecord } from './state.js';
 
 /** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
@@ -13,7 +13,7 @@ const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', '
  * without a known address (pcc was killed during `up`) get theirs.
  */
 export async function reconcile(engine: Engine): Promise<HostRecord[]> {
-  const listed = await Promise.all([...engine.providers.values()].map(async (p) => ({ provider: p, machines: acceptable(engine, p, await p.list()) })));
+  const listed = (await Promise.all([...engine.providers.values()].map((source) => listMachines(engine, source)))).filter((entry) => entry !== undefined);
   const changes: HostRecord[] = [];
   const unaddressed: { provider: Provider; name: string }[] = [];
   await engine.state.update((state) => {
@@ -63,6 +63,19 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
 }
 
 
+
+/**
+ * One provider's machines; a provider that cannot answer (AWS unreachable, Docker stopped) is a
+ * warning, and its hosts stay as last recorded, so the other providers' hosts can still be worked on.
+ */
+async function listMachines(engine: Engine, source: Provider): Promise<{ provider: Provider; machines: Machine[] } | undefined> {
+  try {
+    return { provider: source, machines: acceptable(engine, source, await source.list()) };
+  } catch (error) {
+    engine.events.emit({ type: 'log', level: 'warn', message: `${source.name} did not answer; its hosts are shown as last recorded: ${describeError(error).replace(/\n\s*/g, ' — ')}` });
+    return undefined;
+  }
+}
 
 /**
  * The machines whose names and extras may be written to state and ssh config; any other (a tampered

@@ -30,9 +30,17 @@ class ListedProvider implements Provider {
   async destroy() {}
 }
 
-function engineWith(provider: Provider) {
+/** A provider that cannot be reached (AWS down, expired credentials). */
+class UnreachableProvider extends ListedProvider {
+  override readonly name = 'ec2' as unknown as 'vagrant';
+  override async list(): Promise<Machine[]> {
+    throw new Error('getaddrinfo ENOTFOUND ec2.eu-west-1.amazonaws.com');
+  }
+}
+
+function engineWith(provider: Provider, ...others: Provider[]) {
   const home = tempDir('pcc-home-');
-  const engine = createEngine(loadConfig(makeProject({ 'project.env': 'PROJECT_NAME=recon\n' }), {}), { env: {}, home, providers: [provider] });
+  const engine = createEngine(loadConfig(makeProject({ 'project.env': 'PROJECT_NAME=recon\n' }), {}), { env: {}, home, providers: [provider, ...others] });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   return { engine, events, sshConfig: () => readFileSync(engine.sshConfig.pccFile, 'utf8') };
@@ -79,5 +87,18 @@ describe('reconcile', () => {
 
     provider.unreachable.clear();
     expect((await reconcile(engine)).find((host) => host.name === 'vagrant2')?.ssh?.port).toBe(2202);
+  });
+
+  it('one provider that does not answer is a warning: the others are reconciled, its hosts stay as recorded', async () => {
+    const provider = new ListedProvider();
+    const { engine, events, sshConfig } = engineWith(provider, new UnreachableProvider());
+    await engine.state.update((state) => {
+      state.hosts['i-0abc'] = { name: 'i-0abc', provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: {}, ssh: { host: '203.0.113.7', port: 22, user: 'admin', identityFile: '/p/key' }, createdAt: '', updatedAt: '' };
+    });
+    provider.states = { vagrant1: 'running' };
+    const hosts = await reconcile(engine);
+    expect(hosts.map((host) => [host.name, host.state])).toEqual([['i-0abc', 'running'], ['vagrant1', 'running']]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringMatching(/^ec2 did not answer; its hosts are shown as last recorded: getaddrinfo ENOTFOUND/) }));
+    expect(sshConfig()).toContain('Host vagrant1 ');
   });
 });
