@@ -54,7 +54,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
     logs,
     knownHosts,
     ssh,
-    sshConfig: new SshConfigFiles(options.home ?? env.HOME ?? os.homedir(), config.project.name, knownHosts.file),
+    sshConfig: new SshConfigFiles(options.home ?? env.HOME ?? os.homedir(), config.project.id, knownHosts.file),
     providers: new Map(providers.map((provider) => [provider.name, provider])),
   };
 }

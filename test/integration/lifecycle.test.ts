@@ -45,6 +45,8 @@ function systemSsh(project: FleetProject, alias: string, command: string) {
 describe('Vagrant host lifecycle on the fleet', () => {
   const project = makeFleetProject('life');
   const userConfig = path.join(project.home, '.ssh', 'config');
+  /** pcc's alias file, named after the project's identity. */
+  const aliasFile = () => path.join(project.home, '.ssh', 'config.d', `pcc-${readFileSync(path.join(project.root, '.pcc', 'project-id'), 'utf8').trim()}`);
 
   beforeAll(() => writeFileSync(userConfig, USER_CONFIG, { mode: 0o600 }));
   afterAll(async () => {
@@ -109,7 +111,7 @@ describe('Vagrant host lifecycle on the fleet', () => {
       ['vagrant1', 'stopped'],
       ['vagrant2', 'running'],
     ]);
-    expect(readFileSync(path.join(project.home, '.ssh', 'config.d', `pcc-${project.name}`), 'utf8')).toContain('Host vagrant1 ');
+    expect(readFileSync(aliasFile(), 'utf8')).toContain('Host vagrant1 ');
 
     const resumed = await pcc(project, ['resume', 'vagrant1']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
@@ -127,7 +129,7 @@ describe('Vagrant host lifecycle on the fleet', () => {
     const destroyed = await pcc(project, ['destroy', 'vagrant', '--yes']);
     expect(destroyed.exitCode, destroyed.stderr).toBe(0);
     expect(await status(project)).toEqual([]);
-    expect(existsSync(path.join(project.home, '.ssh', 'config.d', `pcc-${project.name}`))).toBe(false);
+    expect(existsSync(aliasFile())).toBe(false);
     expect(readFileSync(path.join(project.root, '.pcc', 'known_hosts'), 'utf8')).toBe('');
     expect(JSON.parse(readFileSync(path.join(project.root, '.pcc', 'state.json'), 'utf8'))).toEqual({ schemaVersion: 1, hosts: {} });
     expect(await projectContainers(project)).toEqual([]);

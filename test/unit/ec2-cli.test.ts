@@ -26,7 +26,7 @@ describe('EC2 on the command line', () => {
   it('help shows the EC2 flags and the images command', async () => {
     const root = makeProject({});
     const help = await pcc(['--help'], root);
-    expect(help.stdout).toContain('pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--json]');
+    expect(help.stdout).toContain('pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--setup] [--json]');
     expect(help.stdout).toContain('pcc save PATTERN [--image] [--json]');
     expect(help.stdout).toContain('pcc images [rm IMAGE...] [--json]');
   });
@@ -57,8 +57,9 @@ describe('EC2 on the command line', () => {
     mkdirSync(path.join(used, '.pcc', 'ec2'), { recursive: true });
     writeFileSync(path.join(used, '.pcc', 'ec2', 'region'), 'eu-west-1\n');
     const run = await withoutSdk(used, ['status', '--json']);
-    expect(run.exitCode).not.toBe(0);
-    expect(run.stderr).toContain('loaded the AWS SDK: @aws-sdk/client-ec2');
+    // EC2 not answering (here: its SDK cannot load) is a warning; the other providers' hosts are still listed.
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toMatch(/warn: ec2 did not answer; its hosts are shown as last recorded: .*loaded the AWS SDK: @aws-sdk\/client-ec2/);
   }, 60_000);
 
   it('flags a provider does not have are refused with exit 2', async () => {

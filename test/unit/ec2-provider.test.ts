@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CancelSpotInstanceRequestsCommand,
@@ -39,6 +39,9 @@ function world(options: { projectEnv?: string; privateEnv?: string } = {}) {
     'project.env': `PROJECT_NAME=demo\nAWS_REGION=eu-west-1\nEC2_SSH_CIDRS=203.0.113.7/32\n${options.projectEnv ?? ''}`,
     '.private': options.privateEnv ?? `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`,
   });
+  // The project's identity in AWS (tags, key pair, group); a new project gets a random suffix, see 'two projects named alike'.
+  mkdirSync(path.join(root, '.pcc'), { recursive: true });
+  writeFileSync(path.join(root, '.pcc', 'project-id'), 'demo\n');
   const config = loadConfig(root, {});
   const fake = new FakeEc2(
     new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET } }),
@@ -353,6 +356,46 @@ describe('EC2 provider: state, save, images, destroy', () => {
 
     // Nothing left to do: a second destroy ec2 only runs the leak check.
     expect(await destroy(engine, 'ec2')).toEqual({ destroyed: [], left: [] });
+  });
+
+  it('two projects named alike never touch each other: destroy ec2 of one leaves the other running', async () => {
+    const fake = new FakeEc2(new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET } }));
+    fake.addresses = ['198.51.100.20', '198.51.100.21'];
+    const project = () => {
+      // Two clones called proj, with the same PROJECT_NAME: only their stored identities differ.
+      const root = makeProject({ 'project.env': 'PROJECT_NAME=proj\nAWS_REGION=eu-west-1\nEC2_SSH_CIDRS=203.0.113.7/32\n', '.private': `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n` }, 'proj');
+      const config = loadConfig(root, {});
+      const provider = new Ec2Provider(config, {}, { client: fake.client, ...FAST });
+      const home = tempDir('pcc-home-');
+      return { config, provider, engine: createEngine(config, { env: { HOME: home }, home, providers: [provider] }) };
+    };
+    const a = project();
+    const b = project();
+    expect(a.config.project.id).toMatch(/^proj-[0-9a-f]{6}$/);
+    expect(b.config.project.id).not.toBe(a.config.project.id);
+    expect(loadConfig(a.config.root, {}).project.id).toBe(a.config.project.id);
+    expect(a.engine.sshConfig.pccFile).not.toBe(b.engine.sshConfig.pccFile);
+
+    await a.provider.up({ count: 1, computeType: 'cpu' }, () => undefined);
+    await b.provider.up({ count: 1, computeType: 'cpu' }, () => undefined);
+    const [aInstance, bInstance] = [...fake.instances.keys()];
+    expect((await reconcile(a.engine)).map((host) => host.name)).toEqual([aInstance]);
+    expect((await reconcile(b.engine)).map((host) => host.name)).toEqual([bInstance]);
+
+    const report = await destroy(a.engine, 'ec2');
+    expect(report).toEqual({ destroyed: [aInstance], left: [] });
+    expect(fake.instances.get(bInstance ?? '')?.State?.Name).toBe('running');
+    expect(fake.tagged(a.config.project.id)).toEqual([]);
+    expect(fake.tagged(b.config.project.id).length).toBeGreaterThan(0);
+    expect((await reconcile(b.engine)).map((host) => [host.name, host.state])).toEqual([[bInstance, 'running']]);
+  });
+
+  it('a project pcc worked on before identities existed keeps its name as its identity', () => {
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\n' });
+    mkdirSync(path.join(root, '.pcc', 'ec2'), { recursive: true });
+    writeFileSync(path.join(root, '.pcc', 'ec2', 'region'), 'eu-west-1\n');
+    expect(loadConfig(root, {}).project.id).toBe('demo');
+    expect(readFileSync(path.join(root, '.pcc', 'project-id'), 'utf8')).toBe('demo\n');
   });
 
   it('destroying one of two hosts keeps what the other uses, and says so', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { projectId } from '../project-id.js';
 import { Secret } from '../secret.js';
 import { parseEnvFile, type EnvEntry } from './envfile.js';
 import { HOST_KEYS, KEYS, type ConfigFile, type ConfigKey, type KeyValue } from './schema.js';
@@ -43,7 +44,8 @@ export interface Config {
   dockerHost: string | undefined;
   /** Absolute path of per-project state (.pcc/). */
   stateDir: string;
-  project: { name: string; shareDir: string };
+  /** name: as people read it; id: the stable identity in tags and file names outside the project (`project-id.ts`). */
+  project: { name: string; id: string; shareDir: string };
   varLibDocker: { gb: number; file: string };
   defaultProvider: KeyValue<'DEFAULT_PROVIDER'>;
   vagrant: {
@@ -188,7 +190,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
     root,
     dockerHost: read('DOCKER_HOST'),
     stateDir: path.join(root, '.pcc'),
-    project: { name, shareDir: path.resolve(root, required('PROJECT_DIR')) },
+    project: { name, id: projectId(path.join(root, '.pcc'), name), shareDir: path.resolve(root, required('PROJECT_DIR')) },
     varLibDocker: { gb: required('VARLIBDOCKER_GB'), file: required('VARLIBDOCKER_FILE') },
     defaultProvider: required('DEFAULT_PROVIDER'),
     vagrant: {

@@ -32,7 +32,7 @@ export function accessName(project: string): string {
 }
 
 export async function ensureAccess(api: Ec2Api, config: Config, publicKey: string, output: ProviderOutput): Promise<Access> {
-  return { keyName: await ensureKeyPair(api, config.project.name, publicKey, output), groupId: await ensureSecurityGroup(api, config, output) };
+  return { keyName: await ensureKeyPair(api, config.project.id, publicKey, output), groupId: await ensureSecurityGroup(api, config, output) };
 }
 
 /** Deletes the group and the key pair unless an instance of the project still uses them. */
@@ -78,7 +78,7 @@ async function ensureKeyPair(api: Ec2Api, project: string, publicKey: string, ou
 }
 
 async function ensureSecurityGroup(api: Ec2Api, config: Config, output: ProviderOutput): Promise<string> {
-  const project = config.project.name;
+  const project = config.project.id;
   const name = accessName(project);
   const found = await findGroup(api, project);
   let groupId = found?.GroupId;

@@ -192,7 +192,7 @@ export class Ec2Provider implements Provider {
       return [name, instance] as const;
     });
     await this.#stop(chosen.map(([, instance]) => instance).filter((instance) => instance.State?.Name !== 'stopped'), output);
-    const project = this.#config.project.name;
+    const project = this.#config.project.id;
     await Promise.all(chosen.map(([name, instance]) => createHostImage(this.#api, project, name, instance, output)));
     await this.#terminate(chosen.map(([, instance]) => instance), output);
   }
@@ -221,11 +221,11 @@ export class Ec2Provider implements Provider {
   async images(): Promise<SavedImage[]> {
     if (!ec2InUse(this.#config)) return [];
     await this.#checkRegion();
-    return (await projectImages(this.#api, this.#config.project.name)).map(savedImageOf);
+    return (await projectImages(this.#api, this.#config.project.id)).map(savedImageOf);
   }
 
   async removeImage(id: string, output: ProviderOutput): Promise<void> {
-    const image = (await projectImages(this.#api, this.#config.project.name)).find((candidate) => candidate.ImageId === id);
+    const image = (await projectImages(this.#api, this.#config.project.id)).find((candidate) => candidate.ImageId === id);
     if (!image) throw new ProviderError('not-found', `${id} is not an image pcc saved for this project`, 'pcc images lists them.');
     await deleteImage(this.#api, image, output);
   }
@@ -233,7 +233,7 @@ export class Ec2Provider implements Provider {
   async tidyUp(output: ProviderOutput): Promise<Leftover[]> {
     if (!ec2InUse(this.#config)) return [];
     await this.#checkRegion();
-    const project = this.#config.project.name;
+    const project = this.#config.project.id;
     await releaseAccess(this.#api, project, output);
     const left = await findLeftovers(this.#api, project);
     // Nothing of the project is left in AWS: the region is free to change.
@@ -259,7 +259,7 @@ export class Ec2Provider implements Provider {
   /** The project's live instances and saved images, each by the host it is. */
   async #holdings(): Promise<{ instances: Map<string, Instance>; images: Map<string, Image> }> {
     await this.#checkRegion();
-    const project = this.#config.project.name;
+    const project = this.#config.project.id;
     const [instances, images] = await Promise.all([projectInstances(this.#api, project, LIVE_STATES), projectImages(this.#api, project)]);
     return {
       instances: new Map(instances.map((instance) => [hostOf(instance), instance])),
@@ -318,7 +318,7 @@ export class Ec2Provider implements Provider {
   }
 
   async #launch(spec: LaunchSpec, output: ProviderOutput): Promise<Instance> {
-    const project = this.#config.project.name;
+    const project = this.#config.project.id;
     const resourceTags = tags({ [TAG.project]: project, [TAG.name]: `pcc-${project}-${spec.computeType}`, [TAG.type]: spec.computeType, [TAG.host]: spec.host });
     const input: RunInstancesCommandInput = {
       ImageId: spec.image.id,
