@@ -102,7 +102,11 @@ describe('loadConfig', () => {
     ['a project name with spaces', { 'project.env': 'PROJECT_NAME="my lab"\n' }, 'config/project.env:1', 'PROJECT_NAME', /lower-case letters/],
     ['the docker backend without an image', { 'project.env': 'VAGRANT_PROVIDER=docker\n' }, 'config/project.env:1', 'VAGRANT_DOCKER_IMAGE', /fleet:up/],
     ['an access key without its secret', { '.private': 'AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n' }, 'config/.private:1', 'AWS_SECRET_ACCESS_KEY', /config\/\.private/],
-    ['a CIDR list with a bad entry', { 'project.env': 'EC2_SSH_CIDRS=203.0.113.7/32, 10.0.0.0/40\n' }, 'config/project.env:1', 'EC2_SSH_CIDRS', /CIDR form/],    ['a # inside an unquoted value', { 'hosts/global.env': 'OVERLAY_DRIVER=weave\nWEAVE_PASSWORD=abc#def\n' }, 'config/hosts/global.env:2', 'WEAVE_PASSWORD', /Quote the value/],
+    ['a CIDR list with a bad entry', { 'project.env': 'EC2_SSH_CIDRS=203.0.113.7/32, 10.0.0.0/40\n' }, 'config/project.env:1', 'EC2_SSH_CIDRS', /CIDR form/],    ['an export path that would break the NFS configuration', { 'hosts/global.env': 'NFS_EXPORT="/project\\"{};"\n' }, 'config/hosts/global.env:1', 'NFS_EXPORT', /absolute export path of letters/],
+    ['an export path that climbs out', { 'hosts/global.env': 'NFS_EXPORT=/srv/../etc\n' }, 'config/hosts/global.env:1', 'NFS_EXPORT', /without \. or \.\. parts/],
+    ['NFS clients that add up to the whole world', { 'hosts/global.env': 'NFS_CLIENTS=0.0.0.0/1,128.0.0.0/1\n' }, 'config/hosts/global.env:1', 'NFS_CLIENTS', /only inside private networks/],
+    ['NFS clients that reach beyond a private range', { 'hosts/global.env': 'NFS_CLIENTS=10.128.0.0/16,8.0.0.0/7\n' }, 'config/hosts/global.env:1', 'NFS_CLIENTS', /only inside private networks/],
+    ['a # inside an unquoted value', { 'hosts/global.env': 'OVERLAY_DRIVER=weave\nWEAVE_PASSWORD=abc#def\n' }, 'config/hosts/global.env:2', 'WEAVE_PASSWORD', /Quote the value/],
     ['a line break in a double-quoted value', { 'project.env': 'VAGRANT_BOX="debian/\nbookworm64"\n' }, 'config/project.env:1', 'VAGRANT_BOX', /control character/],
     ['an escape character in a value', { 'project.env': 'VAGRANT_BOX="debian\x1b[2J"\n' }, 'config/project.env:1', 'VAGRANT_BOX', /control character/],
   ];

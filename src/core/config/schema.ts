@@ -61,6 +61,25 @@ const cidrList = z
   .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
   .pipe(z.array(ipv4Cidr('each entry', 32)).min(1, 'expected at least one CIDR, e.g. 203.0.113.7/32'));
 
+/** Private and shared address space (RFC 1918, RFC 6598): what a share may be exported to, never beyond. */
+const PRIVATE_RANGES: [base: number, prefix: number][] = [
+  [ipNumber('10.0.0.0'), 8],
+  [ipNumber('172.16.0.0'), 12],
+  [ipNumber('192.168.0.0'), 16],
+  [ipNumber('100.64.0.0'), 10],
+];
+
+function ipNumber(ip: string): number {
+  return ip.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+/** Whether a CIDR lies wholly inside one private range (so no split like 0.0.0.0/1,128.0.0.0/1 reaches the world). */
+function insidePrivateRange(cidr: string): boolean {
+  const [ip = '', prefixText = ''] = cidr.split('/');
+  const prefix = Number(prefixText);
+  return PRIVATE_RANGES.some(([base, rangePrefix]) => prefix >= rangePrefix && Math.floor(ipNumber(ip) / 2 ** (32 - rangePrefix)) === Math.floor(base / 2 ** (32 - rangePrefix)));
+}
+
 export const PROVIDERS = ['vagrant', 'ec2'] as const;
 export const VAGRANT_BACKENDS = ['virtualbox', 'libvirt', 'docker'] as const;
 export const SYNCED_FOLDER_TYPES = ['nfs', 'rsync', 'smb', 'virtualbox', '9p', 'virtiofs'] as const;
@@ -203,13 +222,20 @@ export const KEYS = {
   },
   NFS_EXPORT: {
     file: 'hosts/global.env',
-    schema: z.string().regex(/^\/[^\s]*$/, 'expected an absolute export path, e.g. /project'),
+    // It is written into the NFS server's configuration: plain path characters only.
+    schema: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._-]+)+$/, 'expected an absolute export path of letters, digits, . _ and -, e.g. /project')
+      .refine((value) => !value.split('/').some((part) => part === '.' || part === '..'), 'expected a path without . or .. parts'),
     default: '/project',
     doc: 'Path the NFS server exports the project folder as.',
   },
   NFS_CLIENTS: {
     file: 'hosts/global.env',
-    schema: cidrList.refine((list) => list.every((cidr) => !cidr.endsWith('/0')), 'the share is never exported to the whole world (/0): name the pcc networks'),
+    schema: cidrList.refine(
+      (list) => list.every(insidePrivateRange),
+      'the share is exported only inside private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10), e.g. the overlay subnet',
+    ),
     default: undefined,
     doc: 'Comma list of CIDRs the share is exported to; unset: the overlay subnet. Never the world.',
   },
