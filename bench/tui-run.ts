@@ -16,6 +16,8 @@ const LINES_PER_SECOND = 5_000;
 const SECONDS = 10;
 const COLUMNS = 160;
 const ROWS = 48;
+/** How long the providers take to answer the reconcile the UI starts with. */
+const RECONCILE_MS = 3_000;
 
 /** A terminal's output side: a TTY of a fixed size that keeps nothing but the latest output. */
 class Screen extends Writable {
@@ -87,7 +89,22 @@ try {
     const { loadConfig } = (await built('core/config/load.js')) as typeof import('../src/core/config/load.js');
     const { createEngine } = (await built('engine/engine.js')) as typeof import('../src/engine/engine.js');
     const { UserPreferences } = (await built('engine/preferences.js')) as typeof import('../src/engine/preferences.js');
-    const engine = createEngine(loadConfig(root, {}), { env: {}, providers: [] });
+    // The provider answers only after RECONCILE_MS, as `vagrant status` or a slow cloud API would: the
+    // first frame must not wait for the reconcile that the UI starts with.
+    const slowProvider = {
+      name: 'vagrant' as const,
+      capabilities: () => ({ canSuspend: true }),
+      list: async () => {
+        await sleep(RECONCILE_MS);
+        return [{ name: 'bench1', provider: 'vagrant' as const, role: 'compute' as const, computeType: 'cpu' as const, state: 'running' as const, extras: {} }];
+      },
+      up: async () => [],
+      start: async () => undefined,
+      save: async () => undefined,
+      destroy: async () => undefined,
+      sshEndpoint: async () => ({ host: '127.0.0.1', port: 2200, user: 'vagrant', identityFile: '/dev/null' }),
+    };
+    const engine = createEngine(loadConfig(root, {}), { env: {}, providers: [slowProvider] });
     await engine.state.update((state) => {
       state.hosts.bench1 = {
         name: 'bench1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {},

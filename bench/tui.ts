@@ -7,7 +7,8 @@
  * terminal whose output is counted and dropped. Beside pcc's UI runs the baseline, a bare Ink app
  * showing the same flood, alternating; each figure is the median of the runs, with its ratio to the
  * baseline's. First frame: from loading the UI's modules (Ink, React, pcc's UI) to the first frame
- * written. It measures the built pcc (dist/): run `npm run build` first.
+ * written, while pcc's provider takes 3 s to answer the reconcile the UI starts with (the frame must
+ * not wait for it). It measures the built pcc (dist/): run `npm run build` first.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
