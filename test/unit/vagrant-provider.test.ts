@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
@@ -55,5 +55,39 @@ describe('init over NFS synced folders, not as root', () => {
 
     sudo(0);
     await expect(upInit()).rejects.toThrow('vagrant is not installed');
+  });
+});
+
+describe('the Vagrantfile Vagrant runs is the one pcc generated', () => {
+  it('puts its own Vagrantfile and machine list back before running vagrant, whatever was written there', async () => {
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=own\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=machine:1\n' });
+    // A vagrant that records the files it would run, then exits.
+    const bin = tempDir('pcc-bin-');
+    const seen = path.join(bin, 'seen');
+    writeFileSync(path.join(bin, 'vagrant'), `#!/bin/sh\ncat Vagrantfile machines.json > ${seen}\nexit 0\n`, { mode: 0o755 });
+    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: `${bin}:/usr/bin:/bin` });
+    await provider.up({ count: 1, computeType: 'cpu' }, () => undefined);
+    const dir = path.join(root, '.pcc', 'vagrant');
+    const own = { vagrantfile: readFileSync(path.join(dir, 'Vagrantfile'), 'utf8'), machines: readFileSync(path.join(dir, 'machines.json'), 'utf8') };
+
+    // What root on init could write through the synced project folder: Ruby, a folder of the laptop, docker flags.
+    writeFileSync(path.join(dir, 'Vagrantfile'), `${own.vagrantfile}\nsystem('touch /tmp/pcc-pwned')\n`);
+    const tampered = JSON.parse(own.machines);
+    tampered.machines[0].syncedFolders = [{ host: '/', guest: '/host' }];
+    tampered.docker.createArgs.push('-v', '/:/host');
+    writeFileSync(path.join(dir, 'machines.json'), JSON.stringify(tampered));
+
+    await provider.start(['vagrant1'], () => undefined);
+    expect(readFileSync(seen, 'utf8')).toBe(own.vagrantfile + own.machines);
+    expect(readFileSync(path.join(dir, 'Vagrantfile'), 'utf8')).toBe(own.vagrantfile);
+  });
+
+  it('a machine list pcc cannot have written is an error that names the file', async () => {
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=own\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=machine:1\n' });
+    const dir = path.join(root, '.pcc', 'vagrant');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'machines.json'), JSON.stringify({ machines: [{ name: 'vagrant1"; system("x")', role: 'compute', computeType: 'cpu' }] }));
+    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: '/nonexistent' });
+    await expect(provider.list()).rejects.toThrow(/machines\.json is malformed: machines\.0\.name: expected a machine name/);
   });
 });

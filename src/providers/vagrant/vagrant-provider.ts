@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import SSHConfig from 'ssh-config';
+import { z } from 'zod';
 import { readAsset } from '../../core/assets.js';
 import type { Config } from '../../core/config/load.js';
 import { withFileLock, writeFileAtomic } from '../../core/files.js';
@@ -37,6 +38,16 @@ interface MachinesSpec {
 
 /** init's machines get folders from this machine (the project, the registry volume). */
 const hasSyncedFolders = (machine: MachinesSpec['machines'][number]) => (machine.syncedFolders?.length ?? 0) > 0;
+
+const MACHINE_LIST = z.object({
+  machines: z.array(
+    z.object({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'expected a machine name'),
+      role: z.enum(['init', 'compute']),
+      computeType: z.enum(['cpu', 'gpu']),
+    }),
+  ),
+});
 
 const STATES: Record<string, MachineState> = {
   running: 'running',
@@ -102,15 +113,7 @@ export class VagrantProvider implements Provider {
           if (!taken.has(`vagrant${index}`)) names.push(`vagrant${index}`);
         }
       }
-      // The controller gets the project folder (the /project share) and the registry volume's folder.
-      const syncedFolders =
-        role === 'init'
-          ? [
-              { host: this.#config.root, guest: INIT_FOLDERS.project },
-              { host: path.join(this.#config.stateDir, 'registry'), guest: INIT_FOLDERS.registry },
-            ]
-          : undefined;
-      const added = names.map((name) => ({ name, role, computeType: request.computeType, ...(syncedFolders ? { syncedFolders } : {}) }));
+      const added = names.map((name) => this.#defined({ name, role, computeType: request.computeType }));
       spec.machines.push(...added);
       return added;
     });
@@ -168,15 +171,36 @@ export class VagrantProvider implements Provider {
     throw new ProviderError('misconfigured', "init gets the project folder over NFS from this machine, for which Vagrant runs sudo, and sudo would ask for a password", NFS_SUDO_HINT);
   }
 
+  /** Whether machines.json holds exactly what pcc would write (nothing added behind its back). */
+  #specIsOwn(): boolean {
+    if (!existsSync(this.#specFile)) return false;
+    return readFileSync(this.#specFile, 'utf8') === `${JSON.stringify(this.#readSpec(), null, 2)}\n`;
+  }
+
   get #specFile(): string {
     return path.join(this.dir, 'machines.json');
   }
 
+  /**
+   * A machine as the Vagrantfile gets it. Only its name, role and type come from machines.json; the
+   * rest is derived here, so an edit of that file (by root on init, which syncs the project folder)
+   * cannot add folders or docker flags: the controller gets the project folder (the /project share)
+   * and the registry volume's folder, compute machines nothing.
+   */
+  #defined(machine: { name: string; role: MachineRole; computeType: ComputeType }): MachinesSpec['machines'][number] {
+    const syncedFolders =
+      machine.role === 'init'
+        ? [
+            { host: this.#config.root, guest: INIT_FOLDERS.project },
+            { host: path.join(this.#config.stateDir, 'registry'), guest: INIT_FOLDERS.registry },
+          ]
+        : undefined;
+    return { name: machine.name, role: machine.role, computeType: machine.computeType, ...(syncedFolders ? { syncedFolders } : {}) };
+  }
+
   #readSpec(): MachinesSpec {
     const config = this.#config;
-    const machines = existsSync(this.#specFile)
-      ? (JSON.parse(readFileSync(this.#specFile, 'utf8')) as MachinesSpec).machines
-      : [];
+    const machines = existsSync(this.#specFile) ? this.#machinesIn(readFileSync(this.#specFile, 'utf8')).map((machine) => this.#defined(machine)) : [];
     return {
       project: config.project.name,
       backend: config.vagrant.backend,
@@ -200,8 +224,21 @@ export class VagrantProvider implements Provider {
     });
   }
 
+  /** The machine list of machines.json, checked: anything else there is ignored. */
+  #machinesIn(text: string): { name: string; role: MachineRole; computeType: ComputeType }[] {
+    const parsed = MACHINE_LIST.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ProviderError('misconfigured', `${this.#specFile} is malformed: ${issue?.path.join('.')}: ${issue?.message}`, 'pcc writes this file; restore it, or remove the machines it lists with pcc destroy.');
+    }
+    return parsed.data.machines;
+  }
+
   async #vagrant(args: string[], output: ProviderOutput | undefined): Promise<{ stdout: string }> {
-    if (!existsSync(path.join(this.dir, 'Vagrantfile'))) await this.#updateSpec(() => undefined);
+    // Vagrant runs the Vagrantfile as Ruby on this machine: it is always pcc's own, rewritten with the spec before each run.
+    const ownVagrantfile = readAsset('src/providers/vagrant/Vagrantfile');
+    const vagrantfile = path.join(this.dir, 'Vagrantfile');
+    if (!existsSync(vagrantfile) || readFileSync(vagrantfile, 'utf8') !== ownVagrantfile || !this.#specIsOwn()) await this.#updateSpec(() => undefined);
     const subprocess = execa('vagrant', [...args, '--no-color'], {
       cwd: this.dir,
       env: { ...this.#env, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DEFAULT_PROVIDER: this.#config.vagrant.backend },
