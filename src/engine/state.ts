@@ -64,7 +64,7 @@ const hostSchema = z.object({
   overlay: z
     .object({
       index: z.number().int().positive(),
-      peerId: z.string().regex(/^[A-Za-z0-9+/=:._-]{1,64}$/, 'expected a WireGuard key or a weave peer name').optional(),
+      peerId: z.string().regex(/^[A-Za-z0-9+/=:._()-]{1,80}$/, 'expected a WireGuard key or a weave peer name').optional(),
       endpoint: HOST_FIELDS.address.optional(),
     })
     .optional(),

@@ -15,6 +15,9 @@ mac() { printf '5a:00:00:00:00:%02x' "$(( $(cksum <<< "$1" | cut -d' ' -f1) % 25
 # The nickname of the peer at an address, from the test's list of its machines (as Weave learns it).
 name_of() { awk -v ip="$1" '$1 == ip {print $2}' "$state/names" 2>/dev/null | grep . || echo "peer-$1"; }
 add_target() { grep -qxF "$1" "$state/targets" || echo "$1" >> "$state/targets"; }
+# A connection is established only while this router runs and the peer's machine answers (its sshd
+# stands in for its router's port); otherwise Weave keeps retrying it, and says so.
+reachable() { docker inspect -f '{{.State.Running}}' weave 2>/dev/null | grep -qx true && timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null; }
 
 case "${1:-} ${2:-}" in
   "launch "*)
@@ -45,12 +48,17 @@ case "${1:-} ${2:-}" in
   "status peers")
     echo "$(mac "$(nickname)")($(nickname))"
     while read -r target; do
-      [ -n "$target" ] && echo "   -> $target:6783    $(mac "$(name_of "$target")")($(name_of "$target"))        established"
+      [ -n "$target" ] && reachable "$target" && echo "   -> $target:6783    $(mac "$(name_of "$target")")($(name_of "$target"))        established"
     done < "$state/targets"
     ;;
   "status connections")
     while read -r target; do
-      [ -n "$target" ] && echo "-> $target:6783    established encrypted   fastdp $(mac "$(name_of "$target")")($(name_of "$target")) encrypted=true mtu=1376"
+      [ -z "$target" ] && continue
+      if reachable "$target"; then
+        echo "-> $target:6783    established encrypted   fastdp $(mac "$(name_of "$target")")($(name_of "$target")) encrypted=true mtu=1376"
+      else
+        echo "-> $target:6783    retrying    dial tcp4 $target:6783: connect: no route to host, retry: $(date -u -d '+30 sec' '+%F %T')"
+      fi
     done < "$state/targets"
     ;;
   "status "*|"status")

@@ -77,6 +77,15 @@ describe('the weave overlay driver on fleet machines (stand-in weave script)', (
     expect(peers.find((peer) => peer.host === 'vagrant2')?.endpoint).toBe(`${address.vagrant2}:6783`);
   });
 
+  it('a member that is down is not up: pcc peers shows vagrant2 stale while it is saved, up once resumed', async () => {
+    const peerStates = async () => (JSON.parse((await run(['peers', '--json'])).stdout) as PeerStatus[]).map((peer) => [peer.host, peer.state]);
+    expect((await run(['save', 'vagrant2'])).exitCode).toBe(0);
+    // vagrant1 keeps retrying the connection Weave cannot make.
+    expect(await peerStates()).toEqual([['vagrant1', 'up'], ['vagrant2', 'stale']]);
+    expect((await run(['resume', 'vagrant2'])).exitCode).toBe(0);
+    expect(await peerStates()).toEqual([['vagrant1', 'up'], ['vagrant2', 'up']]);
+  }, 240_000);
+
   it('destroying vagrant2 makes vagrant1 forget it, without relaunching its router', async () => {
     const launchesBefore = (await weaveLog('vagrant1')).split('\n').filter((line) => line.startsWith('launch ')).length;
     const destroyed = await run(['destroy', 'vagrant2', '--yes']);

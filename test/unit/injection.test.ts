@@ -55,6 +55,17 @@ describe('state and tags cannot inject ssh options', () => {
     expect(() => stateWith(host).read()).toThrow(new RegExp(`is malformed: ${field.replaceAll('.', '\\.')}: expected`));
   });
 
+  it('real values of every field read back: a weave peer name, an EC2 host, a key path with spaces', () => {
+    const host = {
+      ...good,
+      name: 'i-0abc123def4567890',
+      extras: { instanceType: 'g5.xlarge', instanceId: 'i-0abc123def4567890' },
+      ssh: { host: '203.0.113.7', port: 22, user: 'ubuntu', identityFile: '/home/me/my project/.pcc/ssh/id_ed25519' },
+      overlay: { index: 3, peerId: '5a:00:00:00:00:3c(vagrant2)', endpoint: '172.17.0.3' },
+    };
+    expect(stateWith(host).read().hosts.x).toEqual(host);
+  });
+
   it('a state file that holds null (or a list) is a clear error, not a TypeError', () => {
     const store = new StateStore(tempDir('pcc-state-'));
     writeFileSync(store.file, 'null');
