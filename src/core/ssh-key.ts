@@ -20,7 +20,7 @@ export function ensurePccKey(stateDir: string, comment: string): PccKey {
   const publicFile = `${privateKeyFile}.pub`;
   if (!existsSync(privateKeyFile)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const keys = loadableKeyPair(comment);
     // wx: a key another pcc wrote meanwhile wins; this one is dropped.
     writeFileSync(privateKeyFile, keys.private, { mode: 0o600, flag: 'wx' });
     writeFileSync(publicFile, `${keys.public}\n`, { mode: 0o644 });
@@ -34,6 +34,18 @@ export function ensurePccKey(stateDir: string, comment: string): PccKey {
     });
   }
   return { privateKeyFile, publicKey: written };
+}
+
+/**
+ * A new ed25519 key pair that ssh can load. ssh2's generator writes, now and then (about one key in
+ * 150 here), a private key that neither ssh2 nor OpenSSH can read back; such a pair is made again.
+ */
+function loadableKeyPair(comment: string): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2.utils.parseKey(keys.private) instanceof Error)) return keys;
+  }
+  throw new PccError('could not make an SSH key that ssh can read', { hint: 'Run the command again.' });
 }
 
 /** "ssh-ed25519 AAAA..." of a private key file. */

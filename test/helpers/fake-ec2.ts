@@ -40,6 +40,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
+/** DeleteSnapshot calls that still find a snapshot in use right after its image was deregistered. */
+const SNAPSHOT_RELEASE_CALLS = 2;
+
 /** An error as the EC2 API returns it (the SDK's exception class, with AWS's code as its name). */
 export function awsError(name: string, message = name): EC2ServiceException {
   return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
@@ -183,14 +186,35 @@ export class FakeEc2 {
       });
       return { ImageId };
     });
-    on(DeregisterImageCommand, (input: { ImageId: string }) => void this.images.delete(input.ImageId));
-    on(DeleteSnapshotCommand, (input: { SnapshotId: string }) => void this.snapshots.delete(input.SnapshotId));
+    // As AWS documents: a snapshot stays in use by its image until deregistration has finished (a few
+    // calls here), and DeleteAssociatedSnapshots deletes the image's snapshots with it.
+    on(DeregisterImageCommand, (input: { ImageId: string; DeleteAssociatedSnapshots?: boolean }) => {
+      const image = this.images.get(input.ImageId);
+      if (!image) throw awsError('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
+      this.images.delete(input.ImageId);
+      for (const mapping of image.BlockDeviceMappings ?? []) {
+        const snapshot = mapping.Ebs?.SnapshotId ?? '';
+        if (input.DeleteAssociatedSnapshots) this.snapshots.delete(snapshot);
+        else this.#releasing.set(snapshot, SNAPSHOT_RELEASE_CALLS);
+      }
+      return {};
+    });
+    on(DeleteSnapshotCommand, (input: { SnapshotId: string }) => {
+      const registered = [...this.images.values()].some((image) => image.BlockDeviceMappings?.some((mapping) => mapping.Ebs?.SnapshotId === input.SnapshotId));
+      const releasing = this.#releasing.get(input.SnapshotId) ?? 0;
+      if (registered || releasing > 0) {
+        this.#releasing.set(input.SnapshotId, releasing - 1);
+        throw awsError('InvalidSnapshot.InUse', `The snapshot ${input.SnapshotId} is currently in use by an AMI`);
+      }
+      this.snapshots.delete(input.SnapshotId);
+      return {};
+    });
     on(DescribeVolumesCommand, (input: { VolumeIds?: string[]; Filters?: Filter[] }) => {
       this.#advance();
       if (input.VolumeIds?.some((id) => !this.volumes.has(id))) throw awsError('InvalidVolume.NotFound');
       return { Volumes: [...this.volumes.values()].filter((volume) => (!input.VolumeIds || input.VolumeIds.includes(volume.VolumeId ?? '')) && matches(volume, input.Filters, {})) };
     });
-    on(DescribeSnapshotsCommand, (input: { Filters?: Filter[] }) => ({ Snapshots: [...this.snapshots.values()].filter((snapshot) => matches(snapshot, input.Filters, {})) }));
+    on(DescribeSnapshotsCommand, (input: { Filters?: Filter[] }) => ({ Snapshots: [...this.snapshots.values()].filter((snapshot) => matches(snapshot, input.Filters, { 'snapshot-id': (s) => s.SnapshotId })) }));
     on(DescribeSpotInstanceRequestsCommand, (input: { Filters?: Filter[] }) => ({
       SpotInstanceRequests: [...this.spotRequests.values()].filter((request) => matches(request, input.Filters, { state: (r) => r.State })),
     }));
@@ -267,6 +291,9 @@ export class FakeEc2 {
   }
 
   /** What AWS does between two looks: pending instances run, stopping ones stop, and so on. */
+  /** Snapshots of a just deregistered image: how many more DeleteSnapshot calls find them still in use. */
+  readonly #releasing = new Map<string, number>();
+
   #advance(): void {
     for (const instance of this.instances.values()) {
       const id = instance.InstanceId ?? '';

@@ -4,6 +4,7 @@ import {
   CancelSpotInstanceRequestsCommand,
   CreateImageCommand,
   DeleteSecurityGroupCommand,
+  DeregisterImageCommand,
   DescribeInstanceTypeOfferingsCommand,
   EC2Client,
   ImportKeyPairCommand,
@@ -331,6 +332,8 @@ describe('EC2 provider: state, save, images, destroy', () => {
     await expect(removeImages(engine, ['ami-0000000000000dead'])).rejects.toThrow('ami-0000000000000dead is not an image pcc saved for this project');
     await removeImages(engine, [image?.id ?? '']);
     expect(await listImages(engine)).toEqual([]);
+    // The snapshots go with the image in one call: deleting them after it meets InvalidSnapshot.InUse.
+    expect(fake.inputs(DeregisterImageCommand)).toEqual([{ ImageId: image?.id, DeleteAssociatedSnapshots: true }]);
     expect(fake.snapshots.size).toBe(0);
     expect(engine.state.read().hosts[machine?.name ?? '']?.state).toBe('gone');
   });

@@ -34,3 +34,14 @@ describe("pcc's SSH key", () => {
     expect(readFileSync(path.join(dir, 'ssh', 'id_ed25519.pub'), 'utf8')).toBe(`${other.publicKey}\n`);
   });
 });
+
+describe('the keys pcc makes', () => {
+  it('are always ones ssh can load (ssh2 sometimes writes one it cannot read back)', () => {
+    // One key in about 150 would be unreadable: 800 find one with near certainty if the check were gone.
+    for (let index = 0; index < 800; index++) {
+      const dir = tempDir('pcc-state-');
+      expect(() => ensurePccKey(dir, 'pcc-demo')).not.toThrow();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

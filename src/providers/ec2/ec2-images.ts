@@ -3,6 +3,7 @@ import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   waitUntilImageAvailable,
   type ArchitectureValues,
   type Image,
@@ -138,13 +139,24 @@ export async function createHostImage(api: Ec2Api, project: string, host: string
   return imageId;
 }
 
-/** Deregisters an image and deletes the snapshots behind it (what it is billed for). */
+/**
+ * Deregisters an image together with the snapshots behind it (what it is billed for), in one call:
+ * deleting them afterwards can meet `InvalidSnapshot.InUse` once the image is already gone, and
+ * then nothing would find them again. A snapshot still there afterwards (shared with another image,
+ * or AWS still releasing it) is deleted while its in-use answer lasts.
+ */
 export async function deleteImage(api: Ec2Api, image: Image, output: ProviderOutput): Promise<void> {
   const id = image.ImageId ?? '';
-  await api.call(`deregister image ${id}`, (client) => client.send(new DeregisterImageCommand({ ImageId: id })));
-  for (const mapping of image.BlockDeviceMappings ?? []) {
-    const snapshot = mapping.Ebs?.SnapshotId;
-    if (snapshot) await api.call(`delete snapshot ${snapshot}`, (client) => client.send(new DeleteSnapshotCommand({ SnapshotId: snapshot })));
+  await api.call(`deregister image ${id}`, (client) => client.send(new DeregisterImageCommand({ ImageId: id, DeleteAssociatedSnapshots: true })));
+  const snapshots = (image.BlockDeviceMappings ?? []).map((mapping) => mapping.Ebs?.SnapshotId).filter((snapshot): snapshot is string => Boolean(snapshot));
+  const left = snapshots.length === 0 ? [] : await api.all(
+    'list the image\'s snapshots',
+    (client, NextToken) => client.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: snapshots }], ...(NextToken ? { NextToken } : {}) })),
+    (page) => page.Snapshots ?? [],
+  );
+  for (const snapshot of left) {
+    const snapshotId = snapshot.SnapshotId ?? '';
+    await api.call(`delete snapshot ${snapshotId}`, (client) => client.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), { retryOn: ['InvalidSnapshot.InUse'] });
   }
   output(`deleted image ${id} and its snapshots`, tagValue(image.Tags, TAG.host));
 }
