@@ -88,6 +88,8 @@ export class FakeEc2 {
   readonly failures = new Map<string, unknown[]>();
   /** Instances whose start ends in termination, with this reason. */
   readonly failToRun = new Map<string, string>();
+  /** Instances that stay pending (AWS slow to find capacity): a wait for them runs out of time. */
+  readonly holdPending = new Set<string>();
   #counter = 0;
   readonly #tokens = new Map<string, string>();
 
@@ -302,7 +304,7 @@ export class FakeEc2 {
         instance.State = { Name: 'terminated' };
         instance.StateReason = { Code: 'Server.InsufficientInstanceCapacity', Message: this.failToRun.get(id) };
         this.#dropDisks(instance);
-      } else if (state === 'pending') {
+      } else if (state === 'pending' && !this.holdPending.has(id)) {
         instance.State = { Name: 'running', Code: 16 };
         const address = this.addresses.shift();
         if (address) instance.PublicIpAddress = address;

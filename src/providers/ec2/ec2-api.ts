@@ -20,6 +20,22 @@ export interface Ec2ApiOptions {
   wait?: WaitPolicy;
 }
 
+/** Errors no amount of waiting cures: the waiter would poll on through them until its time limit. */
+const FATAL_WHILE_WAITING = /^(ExpiredToken|ExpiredTokenException|RequestExpired|UnauthorizedOperation|AuthFailure|InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied|AccessDeniedException|OptInRequired|Blocked|UnrecognizedClientException|InvalidParameterValue|InvalidParameterCombination|MissingParameter)$/;
+
+/** The answer a waiter saw most recently, from the JSON its error message holds (observed responses). */
+function lastObserved(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !error.message.startsWith('{')) return undefined;
+  try {
+    const result = JSON.parse(error.message) as { observedResponses?: Record<string, number> };
+    const answers = Object.entries(result.observedResponses ?? {});
+    const last = answers.at(-1);
+    return last ? `${last[0]}${last[1] > 1 ? ` (${last[1]} times)` : ''}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One of the SDK's waitUntil… functions. */
 type Waiter<I> = (params: Parameters<typeof waitUntilInstanceRunning>[0], input: I) => Promise<unknown>;
 
@@ -72,16 +88,49 @@ export class Ec2Api {
     return found;
   }
 
-  /** Waits with one of the SDK's waiters; a waiter that ends in failure or time-out is a PccError. */
+  /**
+   * Waits with one of the SDK's waiters. The waiter polls on through any error it does not know, up
+   * to the time limit; pcc stops it at once on an error that waiting cannot cure (expired credentials,
+   * a missing permission) and reports that error. A time-out or a failed wait says what was awaited,
+   * what AWS last answered, and what to check.
+   */
   async wait<I>(what: string, waiter: Waiter<I>, input: I, maxWaitSeconds: number): Promise<void> {
     const { client, region } = await this.#client();
     const wait = this.#options.wait ?? DEFAULT_WAIT;
+    const abortController = new AbortController();
+    let fatal: unknown;
+    // The waiter's own client calls, watched: the SDK types want an EC2Client, and send is all a waiter uses.
+    const watched = {
+      config: client.config,
+      send: async (command: Parameters<EC2Client['send']>[0]) => {
+        try {
+          return await client.send(command);
+        } catch (error) {
+          if (FATAL_WHILE_WAITING.test((error as { name?: string }).name ?? '')) {
+            fatal ??= error;
+            abortController.abort();
+          }
+          throw error;
+        }
+      },
+    } as unknown as EC2Client;
     try {
-      await waiter({ client, maxWaitTime: maxWaitSeconds, ...wait }, input);
+      await waiter({ client: watched, maxWaitTime: maxWaitSeconds, abortController, ...wait }, input);
     } catch (error) {
-      const state = (error as { state?: string }).state;
-      if (state === 'TIMEOUT') throw new PccError(`${what}: not done after ${Math.round(maxWaitSeconds / 60)} min`, { hint: 'Run the command again; pcc picks up where it stopped.' });
-      if (state === 'FAILURE') throw new PccError(`${what}: it failed on AWS's side`);
+      if (fatal !== undefined) throw explainAwsError(fatal, { what, region, secrets: this.#secrets() });
+      const name = (error as { name?: string }).name;
+      const lastAnswer = lastObserved(error);
+      const waited = maxWaitSeconds < 120 ? `${maxWaitSeconds} s` : `${Math.round(maxWaitSeconds / 60)} min`;
+      if (name === 'TimeoutError') {
+        throw new PccError(`${what}: not done after ${waited}${lastAnswer ? `; AWS last answered: ${lastAnswer}` : ''}`, {
+          hint: `Check it in the EC2 console (${region}): its state and status checks. Run the command again to go on waiting; pcc picks up where it stopped.`,
+        });
+      }
+      if (error instanceof Error && error.message.startsWith('{')) {
+        throw new PccError(`${what}: it ended where it cannot get to${lastAnswer ? `: AWS answered ${lastAnswer}` : ''}`, {
+          hint: `Check it in the EC2 console (${region}) for the reason, e.g. the instance's state reason.`,
+        });
+      }
       throw explainAwsError(error, { what, region, secrets: this.#secrets() });
     }
   }
