@@ -88,6 +88,12 @@ export class FakeEc2 {
   readonly failures = new Map<string, unknown[]>();
   /** Instances whose start ends in termination, with this reason. */
   readonly failToRun = new Map<string, string>();
+  /**
+   * AWS's eventual consistency: how many calls that use a security group or key pair just made still
+   * find it missing (InvalidGroup.NotFound, InvalidKeyPair.NotFound), as AWS's guide describes.
+   */
+  consistencyCalls = 2;
+  readonly #young = new Map<string, number>();
   /** Instances that stay pending (AWS slow to find capacity): a wait for them runs out of time. */
   readonly holdPending = new Set<string>();
   #counter = 0;
@@ -120,6 +126,7 @@ export class FakeEc2 {
     });
     on(DescribeKeyPairsCommand, (input: { Filters?: Filter[] }) => ({ KeyPairs: [...this.keyPairs.values()].filter((pair) => matches(pair, input.Filters, { 'key-name': (p) => p.KeyName })) }));
     on(ImportKeyPairCommand, (input: { KeyName: string; PublicKeyMaterial: Uint8Array; TagSpecifications: TagSpecification[] }) => {
+      this.#young.set(`key:${input.KeyName}`, this.consistencyCalls);
       this.keyPairs.set(input.KeyName, { KeyName: input.KeyName, KeyPairId: this.#id('key'), PublicKey: new TextDecoder().decode(input.PublicKeyMaterial), Tags: tagsFor(input.TagSpecifications, 'key-pair') });
       return { KeyName: input.KeyName };
     });
@@ -129,10 +136,12 @@ export class FakeEc2 {
     }));
     on(CreateSecurityGroupCommand, (input: { GroupName: string; Description: string; TagSpecifications: TagSpecification[] }) => {
       const GroupId = this.#id('sg');
+      this.#young.set(`group:${GroupId}`, this.consistencyCalls);
       this.groups.set(GroupId, { GroupId, GroupName: input.GroupName, Description: input.Description, IpPermissions: [], Tags: tagsFor(input.TagSpecifications, 'security-group') });
       return { GroupId };
     });
     on(AuthorizeSecurityGroupIngressCommand, (input: { GroupId: string; IpPermissions: IpPermission[] }) => {
+      this.#notYet(`group:${input.GroupId}`, 'InvalidGroup.NotFound', `The security group '${input.GroupId}' does not exist`);
       this.groups.get(input.GroupId)?.IpPermissions?.push(...input.IpPermissions);
       return { Return: true };
     });
@@ -149,7 +158,11 @@ export class FakeEc2 {
       this.groups.delete(input.GroupId);
       return {};
     });
-    on(RunInstancesCommand, (input: RunInstancesCommandInput) => this.#run(input));
+    on(RunInstancesCommand, (input: RunInstancesCommandInput) => {
+      for (const group of input.SecurityGroupIds ?? []) this.#notYet(`group:${group}`, 'InvalidGroup.NotFound', `The security group '${group}' does not exist in default VPC`);
+      if (input.KeyName) this.#notYet(`key:${input.KeyName}`, 'InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
+      return this.#run(input);
+    });
     on(DescribeInstancesCommand, (input: { InstanceIds?: string[]; Filters?: Filter[] }) => {
       this.#advance();
       const found = [...this.instances.values()].filter(
@@ -295,6 +308,14 @@ export class FakeEc2 {
   /** What AWS does between two looks: pending instances run, stopping ones stop, and so on. */
   /** Snapshots of a just deregistered image: how many more DeleteSnapshot calls find them still in use. */
   readonly #releasing = new Map<string, number>();
+
+  /** A resource made moments ago is not yet known to this call: AWS answers NotFound a few times. */
+  #notYet(key: string, code: string, message: string): void {
+    const left = this.#young.get(key) ?? 0;
+    if (left <= 0) return;
+    this.#young.set(key, left - 1);
+    throw awsError(code, message);
+  }
 
   #advance(): void {
     for (const instance of this.instances.values()) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CancelSpotInstanceRequestsCommand,
   CreateImageCommand,
   DeleteSecurityGroupCommand,
@@ -73,7 +74,8 @@ describe('EC2 provider: up', () => {
 
     const group = [...fake.groups.values()][0];
     const publicKey = readFileSync(path.join(config.stateDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim();
-    const runs = fake.inputs(RunInstancesCommand);
+    // One launch per machine: the fake's eventual consistency makes each retry RunInstances with the same ClientToken.
+    const runs = [...new Map(fake.inputs(RunInstancesCommand).map((run) => [run.ClientToken, run])).values()];
     expect(runs).toHaveLength(2);
     expect(runs[0]).toEqual({
       ImageId: 'ami-0a1b2c3d4e5f60002',
@@ -163,6 +165,8 @@ describe('EC2 provider: up', () => {
 
   it('throttling is retried with backoff, and the retried launch is the same launch (one instance)', async () => {
     const { fake, upRequest } = world();
+    // Throttling alone here (eventual consistency has its own test): five attempts in all.
+    fake.consistencyCalls = 0;
     fake.failNext(RunInstancesCommand, awsError('RequestLimitExceeded', 'Request limit exceeded.'), 3);
     fake.failNext(DescribeInstanceTypeOfferingsCommand, awsError('Throttling', 'Rate exceeded'), 2);
     const [machine] = await upRequest();
@@ -171,6 +175,17 @@ describe('EC2 provider: up', () => {
     expect(new Set(runs.map((run) => run.ClientToken)).size).toBe(1);
     expect([...fake.instances.keys()]).toEqual([machine?.name]);
     expect(fake.inputs(DescribeInstanceTypeOfferingsCommand)).toHaveLength(3);
+  });
+
+  it("a group and key pair just made, which AWS does not know yet for a moment, are retried: one instance, every rule in place", async () => {
+    const { fake, upRequest } = world();
+    fake.consistencyCalls = 2;
+    const [machine] = await upRequest();
+    expect([...fake.instances.keys()]).toEqual([machine?.name]);
+    // Two NotFound answers for the new group before the rules went in; the launch retried with one ClientToken.
+    expect(fake.inputs(AuthorizeSecurityGroupIngressCommand)).toHaveLength(3);
+    expect([...fake.groups.values()][0]?.IpPermissions?.length).toBeGreaterThan(0);
+    expect(new Set(fake.inputs(RunInstancesCommand).map((run) => run.ClientToken)).size).toBe(1);
   });
 
   it('throttling that does not stop ends in a clear error once the retries are spent', async () => {
@@ -189,7 +204,7 @@ describe('EC2 provider: up', () => {
     await expect(up(engine, 'ec2', { count: 2, computeType: 'cpu' })).rejects.toThrow(
       /AWS has no c7i.2xlarge capacity in eu-west-1 right now \(InsufficientInstanceCapacity\) \(launched before it and tracked: i-/,
     );
-    expect(fake.inputs(RunInstancesCommand)).toHaveLength(2);
+    expect(new Set(fake.inputs(RunInstancesCommand).map((run) => run.ClientToken)).size).toBe(2);
     const launched = [...fake.instances.keys()];
     expect(launched).toHaveLength(1);
     expect(Object.keys(engine.state.read().hosts)).toEqual(launched);
@@ -299,7 +314,7 @@ describe('EC2 provider: state, save, images, destroy', () => {
     expect(engine.state.read().hosts[id]).toMatchObject({ state: 'saved', extras: { instanceType: 'g5.xlarge' } });
 
     await provider.start([id], (line) => lines.push(line));
-    const resumed = fake.inputs(RunInstancesCommand)[1];
+    const resumed = fake.inputs(RunInstancesCommand).at(-1);
     expect(resumed).toMatchObject({
       ImageId: image?.id,
       InstanceType: 'g5.xlarge',

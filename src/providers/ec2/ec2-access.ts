@@ -27,6 +27,13 @@ export interface Access {
 }
 
 /** Both are named after the project. */
+/**
+ * AWS's eventual consistency: a group just created may be unknown to the next calls for a while
+ * (InvalidGroup.NotFound), and so may a key pair just imported; both are retried, boundedly.
+ */
+export const NEW_GROUP = { retryOn: ['InvalidGroup.NotFound'] };
+export const NEW_ACCESS = { retryOn: ['InvalidGroup.NotFound', 'InvalidKeyPair.NotFound'] };
+
 export function accessName(project: string): string {
   return `pcc-${project}`;
 }
@@ -105,13 +112,13 @@ async function ensureSecurityGroup(api: Ec2Api, config: Config, output: Provider
   if (extra.length > 0) {
     await api.call(`remove rules from security group ${name}`, (client) =>
       client.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: extra.map(permissionOf) })),
-    );
+    NEW_GROUP);
     output(`security group ${name}: removed ${extra.map(describeRule).join(', ')}`);
   }
   if (missing.length > 0) {
     await api.call(`add rules to security group ${name}`, (client) =>
       client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: missing.map(permissionOf) })),
-    );
+    NEW_GROUP);
     output(`security group ${name}: admits ${missing.map(describeRule).join(', ')}`);
   }
   return id;

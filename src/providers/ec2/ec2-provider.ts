@@ -37,7 +37,7 @@ import {
   type SshEndpoint,
   type UpRequest,
 } from '../provider.js';
-import { admittedCidrs, ensureAccess, releaseAccess, type Access } from './ec2-access.js';
+import { admittedCidrs, ensureAccess, NEW_ACCESS, releaseAccess, type Access } from './ec2-access.js';
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
 import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
 import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
@@ -335,7 +335,8 @@ export class Ec2Provider implements Provider {
       ...(spec.spot ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } } } : {}),
       ...(spec.host ? { UserData: Buffer.from(KEEP_HOST_KEYS).toString('base64') } : {}),
     };
-    const result = await this.#api.call(`launch a ${spec.instanceType}`, (client) => client.send(new RunInstancesCommand(input)), { instanceType: spec.instanceType });
+    // Retried with the same ClientToken, so a retry is the same launch, never a second instance.
+    const result = await this.#api.call(`launch a ${spec.instanceType}`, (client) => client.send(new RunInstancesCommand(input)), { instanceType: spec.instanceType, ...NEW_ACCESS });
     const instance = result.Instances?.[0];
     if (!instance?.InstanceId) throw new PccError(`launching a ${spec.instanceType} returned no instance`);
     const launched = { ...instance, Tags: instance.Tags ?? resourceTags };
