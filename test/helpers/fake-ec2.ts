@@ -96,6 +96,8 @@ export class FakeEc2 {
   readonly #young = new Map<string, number>();
   /** Instances that stay pending (AWS slow to find capacity): a wait for them runs out of time. */
   readonly holdPending = new Set<string>();
+  /** Instances that stay pending for this many more looks, then run. */
+  readonly slowStart = new Map<string, number>();
   #counter = 0;
   readonly #tokens = new Map<string, string>();
 
@@ -175,9 +177,23 @@ export class FakeEc2 {
         InstanceId, InstanceStatus: { Status: 'ok' }, SystemStatus: { Status: 'ok' },
       })),
     }));
-    on(StopInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'stopping'));
-    on(StartInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'pending'));
-    on(TerminateInstancesCommand, (input: { InstanceIds: string[] }) => this.#transition(input.InstanceIds, 'shutting-down'));
+    // AWS refuses to stop an instance that is still pending.
+    on(StopInstancesCommand, (input: { InstanceIds: string[] }) => {
+      const pending = input.InstanceIds.find((id) => this.instances.get(id)?.State?.Name === 'pending');
+      if (pending) throw awsError('IncorrectInstanceState', `The instance '${pending}' is not in a state from which it can be stopped.`);
+      return this.#transition(input.InstanceIds, 'stopping');
+    });
+    // Only EC2 restarts a spot instance that EC2 stopped on an interruption.
+    on(StartInstancesCommand, (input: { InstanceIds: string[] }) => {
+      const interrupted = input.InstanceIds.find((id) => this.#interruptedRequest(id));
+      if (interrupted) throw awsError('IncorrectSpotRequestState', `The spot request of instance ${interrupted} is not in a state that allows it to be started`);
+      return this.#transition(input.InstanceIds, 'pending');
+    });
+    // A pending instance being terminated can still read as pending at the next look.
+    on(TerminateInstancesCommand, (input: { InstanceIds: string[] }) => {
+      for (const id of input.InstanceIds) if (this.instances.get(id)?.State?.Name === 'pending') this.#terminatingWhilePending.set(id, 1);
+      return this.#transition(input.InstanceIds.filter((id) => !this.#terminatingWhilePending.has(id)), 'shutting-down');
+    });
     on(CancelSpotInstanceRequestsCommand, (input: { SpotInstanceRequestIds: string[] }) => {
       for (const id of input.SpotInstanceRequestIds) {
         const request = this.spotRequests.get(id);
@@ -309,6 +325,25 @@ export class FakeEc2 {
   /** Snapshots of a just deregistered image: how many more DeleteSnapshot calls find them still in use. */
   readonly #releasing = new Map<string, number>();
 
+  /** Instances terminated while pending, with how many more looks still find them pending. */
+  readonly #terminatingWhilePending = new Map<string, number>();
+
+  /** EC2 interrupts a spot instance whose request stops on interruption: it is stopped, and its request says why. */
+  interrupt(instanceId: string, code = 'instance-stopped-no-capacity'): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance?.SpotInstanceRequestId) throw new Error(`${instanceId} is no spot instance`);
+    instance.State = { Name: 'stopped', Code: 80 };
+    instance.StateReason = { Code: 'Server.SpotInstanceShutdown', Message: 'Server.SpotInstanceShutdown: Spot instance was stopped due to an interruption.' };
+    delete instance.PublicIpAddress;
+    const request = this.spotRequests.get(instance.SpotInstanceRequestId);
+    if (request) Object.assign(request, { State: 'disabled', Status: { Code: code, Message: 'Your Spot Instance was stopped because there is no Spot capacity available.' } });
+  }
+
+  #interruptedRequest(instanceId: string): boolean {
+    const request = this.spotRequests.get(this.instances.get(instanceId)?.SpotInstanceRequestId ?? '');
+    return request?.State === 'disabled' && (request.Status?.Code ?? '').startsWith('instance-stopped-') && request.Status?.Code !== 'instance-stopped-by-user';
+  }
+
   /** A resource made moments ago is not yet known to this call: AWS answers NotFound a few times. */
   #notYet(key: string, code: string, message: string): void {
     const left = this.#young.get(key) ?? 0;
@@ -320,11 +355,22 @@ export class FakeEc2 {
   #advance(): void {
     for (const instance of this.instances.values()) {
       const id = instance.InstanceId ?? '';
+      const looks = this.#terminatingWhilePending.get(id);
+      if (looks !== undefined) {
+        if (looks > 0) this.#terminatingWhilePending.set(id, looks - 1);
+        else {
+          this.#terminatingWhilePending.delete(id);
+          instance.State = { Name: 'shutting-down', Code: 32 };
+        }
+        continue;
+      }
       const state = instance.State?.Name;
       if (state === 'pending' && this.failToRun.has(id)) {
         instance.State = { Name: 'terminated' };
         instance.StateReason = { Code: 'Server.InsufficientInstanceCapacity', Message: this.failToRun.get(id) };
         this.#dropDisks(instance);
+      } else if (state === 'pending' && (this.slowStart.get(id) ?? 0) > 0) {
+        this.slowStart.set(id, (this.slowStart.get(id) ?? 0) - 1);
       } else if (state === 'pending' && !this.holdPending.has(id)) {
         instance.State = { Name: 'running', Code: 16 };
         const address = this.addresses.shift();

@@ -10,6 +10,8 @@ import {
   EC2Client,
   ImportKeyPairCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
@@ -17,7 +19,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { destroy, listImages, removeImages, save, up } from '../../src/engine/lifecycle.js';
+import { destroy, listImages, removeImages, resume, save, up } from '../../src/engine/lifecycle.js';
 import { reconcile } from '../../src/engine/reconcile.js';
 import { Ec2Provider } from '../../src/providers/ec2/ec2-provider.js';
 import type { Machine } from '../../src/providers/provider.js';
@@ -430,6 +432,44 @@ describe('EC2 provider: state, save, images, destroy', () => {
       { provider: 'ec2', kind: 'security group', id: [...fake.groups.keys()][0], reason: `used by hosts still there: ${other}` },
       { provider: 'ec2', kind: 'key pair', id: 'pcc-demo', reason: `used by hosts still there: ${other}` },
     ]);
+  });
+
+  it('resume of a spot instance EC2 stopped on an interruption says only EC2 can start it, and touches nothing', async () => {
+    const { upRequest, engine, fake } = world();
+    const [machine] = await upRequest({ spot: true });
+    const id = machine?.name ?? '';
+    await reconcile(engine);
+    fake.interrupt(id);
+    await expect(resume(engine, id)).rejects.toThrow(new RegExp(`${id} is a spot instance that EC2 stopped on an interruption \\(instance-stopped-no-capacity\\): only EC2 can start it again`));
+    await expect(resume(engine, id)).rejects.toMatchObject({ hint: expect.stringContaining('EC2 starts it by itself when spot capacity returns, and it bills from then on') });
+    expect(fake.inputs(StartInstancesCommand)).toEqual([]);
+    expect(fake.instances.get(id)?.State?.Name).toBe('stopped');
+  });
+
+  it('save waits for a pending instance to run before it stops it (AWS refuses to stop a pending one)', async () => {
+    const { upRequest, provider, fake, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    // Started again behind pcc's back: pending for a few more looks.
+    const instance = fake.instances.get(id);
+    if (instance) instance.State = { Name: 'pending', Code: 0 };
+    fake.slowStart.set(id, 3);
+    await provider.save([id], output);
+    expect(fake.instances.get(id)?.State?.Name).toBe('stopped');
+    expect(fake.inputs(StopInstancesCommand)).toEqual([{ InstanceIds: [id] }]);
+  });
+
+  it('destroy right after a launch (the instance still pending) waits for it to end, instead of failing on the first look', async () => {
+    const { engine, fake, upRequest } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    await reconcile(engine);
+    const instance = fake.instances.get(id);
+    if (instance) instance.State = { Name: 'pending', Code: 0 };
+    fake.slowStart.set(id, 10);
+    const report = await destroy(engine, id);
+    expect(report.destroyed).toEqual([id]);
+    expect(fake.instances.get(id)?.State?.Name).toBe('terminated');
   });
 
   it('the region the project resources live in is pinned', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   CancelSpotInstanceRequestsCommand,
   DescribeInstancesCommand,
+  DescribeSpotInstanceRequestsCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   RunInstancesCommand,
@@ -40,7 +41,7 @@ import {
 import { admittedCidrs, ensureAccess, NEW_ACCESS, releaseAccess, type Access } from './ec2-access.js';
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
 import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
-import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
+import { waitUntilNotPending, hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
 import { findLeftovers } from './ec2-leaks.js';
 import { TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';
 import { EC2_CAPABILITIES, ec2InUse, ec2RegionFile } from './ec2-usage.js';
@@ -146,7 +147,10 @@ export class Ec2Provider implements Provider {
           output('waiting until it has stopped before starting it', name);
           await this.#api.wait(`stop of ${name}`, waitUntilInstanceStopped, { InstanceIds: [instance.InstanceId] }, 15 * 60);
         }
-        if (instance.State?.Name === 'stopping' || instance.State?.Name === 'stopped') stopped.push(instance.InstanceId);
+        if (instance.State?.Name === 'stopping' || instance.State?.Name === 'stopped') {
+          await this.#refuseInterrupted(name, instance);
+          stopped.push(instance.InstanceId);
+        }
         ready.push(instance.InstanceId);
       } else if (image) {
         fromImages.push([name, image]);
@@ -178,10 +182,32 @@ export class Ec2Provider implements Provider {
     for (const [, image] of fromImages) await deleteImage(this.#api, image, output);
   }
 
+  /**
+   * Only EC2 can start a spot instance that EC2 stopped on an interruption: it does so by itself, and
+   * bills again, when capacity returns. Starting it would fail; this says why and what the user can do.
+   */
+  async #refuseInterrupted(name: string, instance: Instance): Promise<void> {
+    const requestId = instance.SpotInstanceRequestId;
+    if (!requestId) return;
+    const { SpotInstanceRequests } = await this.#api.call(`look up the spot request of ${name}`, (client) =>
+      client.send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [requestId] })),
+    );
+    const status = SpotInstanceRequests?.[0]?.Status;
+    if (!status?.Code?.startsWith('instance-stopped-') || status.Code === 'instance-stopped-by-user') return;
+    throw new ProviderError('unsupported', `${name} is a spot instance that EC2 stopped on an interruption (${status.Code}): only EC2 can start it again`, 
+      `EC2 starts it by itself when spot capacity returns, and it bills from then on. For a machine now: pcc destroy ${name} --yes, then pcc up ec2 (without --spot for on-demand capacity).`);
+  }
+
   async save(names: string[], output: ProviderOutput): Promise<void> {
     const { instances } = await this.#holdings();
-    const running = this.#instancesOf(names, instances).filter((instance) => instance.State?.Name === 'running' || instance.State?.Name === 'pending');
-    await this.#stop(running, output);
+    const chosen = this.#instancesOf(names, instances);
+    // AWS refuses to stop an instance that is still pending: it is stopped once it runs.
+    const pending = chosen.filter((instance) => instance.State?.Name === 'pending').map((instance) => instance.InstanceId ?? '');
+    if (pending.length > 0) {
+      output(`waiting until ${pending.join(', ')} runs before stopping it`);
+      await this.#api.wait(`start of ${pending.join(', ')}`, waitUntilInstanceRunning, { InstanceIds: pending }, 15 * 60);
+    }
+    await this.#stop(chosen.filter((instance) => instance.State?.Name === 'running' || instance.State?.Name === 'pending'), output);
   }
 
   async saveImage(names: string[], output: ProviderOutput): Promise<void> {
@@ -392,6 +418,9 @@ export class Ec2Provider implements Provider {
     );
     await this.#api.call(`terminate ${ids.join(', ')}`, (client) => client.send(new TerminateInstancesCommand({ InstanceIds: ids })));
     output(`terminating ${ids.join(', ')}`);
+    // An instance terminated while pending can still read as pending for a moment, which the SDK's
+    // termination waiter takes as failure: it waits until the instance has left pending first.
+    await this.#api.wait(`${ids.join(', ')} to leave pending`, waitUntilNotPending, { InstanceIds: ids }, 10 * 60);
     await this.#api.wait(`termination of ${ids.join(', ')}`, waitUntilInstanceTerminated, { InstanceIds: ids }, 15 * 60);
     if (volumes.length > 0) await this.#api.wait(`deletion of ${volumes.join(', ')}`, waitUntilVolumeDeleted, { VolumeIds: volumes }, 10 * 60);
   }
