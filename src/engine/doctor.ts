@@ -167,8 +167,10 @@ async function checkAws(config: Config, required: boolean, env: NodeJS.ProcessEn
     const credentials = await withTimeout(awsCredentialChain(env)(), PROBE_TIMEOUT_MS);
     const origin = credentials.accessKeyId ? "from the AWS SDK's default chain" : 'empty';
     return result('aws', title, required, Boolean(credentials.accessKeyId), origin, fix);
-  } catch {
-    return result('aws', title, required, false, "none found in the AWS SDK's default chain", fix);
+  } catch (error) {
+    // AWS's own words where they say more than "none": an expired SSO session, a missing profile.
+    const message = (error as Error).message;
+    return result('aws', title, required, false, /could not load credentials from any providers|timed out/i.test(message) ? "none found in the AWS SDK's default chain" : message, fix);
   }
 }
 

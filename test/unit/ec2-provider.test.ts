@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -498,6 +499,33 @@ describe('EC2 credentials and secrets', () => {
       hint: expect.stringContaining('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in config/.private'),
       exitCode: 2,
     });
+  });
+
+  it("an expired SSO session or a missing profile keeps AWS's own words", async () => {
+    const home = tempDir('pcc-sso-');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) vi.stubEnv(name, undefined);
+    vi.stubEnv('HOME', home);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(home, 'credentials'));
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(home, 'config'));
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    const startUrl = 'https://example.awsapps.com/start';
+    writeFileSync(path.join(home, 'config'), `[profile lab]\nsso_start_url = ${startUrl}\nsso_region = eu-west-1\nsso_account_id = 123456789012\nsso_role_name = Researcher\nregion = eu-west-1\n`);
+    // The token `aws sso login` left, expired yesterday.
+    mkdirSync(path.join(home, '.aws', 'sso', 'cache'), { recursive: true });
+    const cacheFile = `${createHash('sha1').update(startUrl).digest('hex')}.json`;
+    writeFileSync(path.join(home, '.aws', 'sso', 'cache', cacheFile), JSON.stringify({ accessToken: 'expired', expiresAt: new Date(Date.now() - 86_400_000).toISOString(), region: 'eu-west-1', startUrl }));
+    const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\nAWS_REGION=eu-west-1\nEC2_SSH_CIDRS=203.0.113.7/32\n' });
+
+    vi.stubEnv('AWS_PROFILE', 'lab');
+    const expired = new Ec2Provider(loadConfig(root, {}), { HOME: home, AWS_PROFILE: 'lab' }, FAST);
+    await expect(expired.up({ count: 1, computeType: 'cpu' }, () => undefined)).rejects.toMatchObject({
+      message: expect.stringMatching(/^cannot use AWS: The SSO session associated with this profile has expired/),
+      hint: expect.stringContaining('aws sso login'),
+    });
+
+    vi.stubEnv('AWS_PROFILE', 'nosuch');
+    const missing = new Ec2Provider(loadConfig(root, {}), { HOME: home, AWS_PROFILE: 'nosuch' }, FAST);
+    await expect(missing.up({ count: 1, computeType: 'cpu' }, () => undefined)).rejects.toThrow(/^cannot use AWS: Could not resolve credentials using profile: \[nosuch\]/);
   });
 
   it('no region anywhere: one message that says to set AWS_REGION', async () => {

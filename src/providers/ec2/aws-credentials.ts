@@ -8,5 +8,18 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
  */
 export function awsCredentialChain(env: NodeJS.ProcessEnv = process.env): AwsCredentialIdentityProvider {
   if (env.AWS_EC2_METADATA_DISABLED === undefined) process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  return defaultProvider(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {});
+  const profile = env.AWS_PROFILE;
+  const chain = defaultProvider(profile ? { profile } : {});
+  if (!profile) return chain;
+  return async (options) => {
+    try {
+      return await chain(options);
+    } catch (error) {
+      // The chain's last word ("Could not load credentials from any providers") hides why a named
+      // profile failed; the profile's own provider says it (no such profile, a broken entry).
+      if (!/could not load credentials from any providers/i.test((error as Error).message)) throw error;
+      const { fromIni } = await import('@aws-sdk/credential-provider-ini');
+      return fromIni({ profile })(options);
+    }
+  };
 }

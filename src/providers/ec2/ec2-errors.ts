@@ -39,8 +39,11 @@ export function explainAwsError(error: unknown, context: ErrorContext): PccError
   const type = context.instanceType ?? 'that instance type';
   const reason = redact(message, context.secrets);
   let explained: PccError;
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+  if (/could not load credentials from any providers/i.test(message) || (name === 'CredentialsProviderError' && !message.trim())) {
     explained = new ProviderError('misconfigured', `cannot ${context.what}: no AWS credentials found`, CREDENTIALS_HINT);
+  } else if (name === 'CredentialsProviderError' || name === 'TokenProviderError') {
+    // AWS's own words are the useful ones here: an expired SSO session, a profile that does not exist.
+    explained = new ProviderError('misconfigured', `cannot ${context.what}: ${reason}`, /sso/i.test(message) ? 'Log in again: aws sso login (with --profile, if you use one), then run the command again.' : CREDENTIALS_HINT);
   } else if (REJECTED.has(name)) {
     explained = new ProviderError('misconfigured', `cannot ${context.what}: AWS rejected the credentials (${name}: ${reason})`,
       /expired/i.test(name) ? 'Refresh them (for SSO: aws sso login), then try again.' : `Check them. ${CREDENTIALS_HINT}`);
