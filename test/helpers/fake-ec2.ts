@@ -116,7 +116,8 @@ export class FakeEc2 {
     on(DescribeInstanceTypesCommand, (input: { InstanceTypes: string[] }) => ({
       InstanceTypes: input.InstanceTypes.map((InstanceType) => ({
         InstanceType,
-        ProcessorInfo: { SupportedArchitectures: ['x86_64'] },
+        // Graviton types carry a g after their generation (m7g, c7g, t4g): arm64.
+        ProcessorInfo: { SupportedArchitectures: /^[a-z]+\d+g[a-z]*\./.test(InstanceType) ? ['arm64'] : ['x86_64'] },
         ...(InstanceType.startsWith('g') ? { GpuInfo: { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: 1 }] } } : {}),
       })),
     }));

@@ -147,6 +147,13 @@ describe('EC2 provider: up', () => {
     expect(fake.inputs(RunInstancesCommand)[0]).toMatchObject({ ImageId: 'ami-0a1b2c3d4e5f60001', InstanceType: 'm7i.large' });
   });
 
+  it("an EC2_AMI override of another architecture than the instance type's is one clear error before any launch", async () => {
+    const { fake, upRequest } = world({ projectEnv: 'EC2_AMI_CPU=ami-0a1b2c3d4e5f60001\nEC2_INSTANCE_TYPE_CPU=m7g.large\n' });
+    fake.offered.add('m7g.large');
+    await expect(upRequest()).rejects.toThrow('EC2_AMI_CPU=ami-0a1b2c3d4e5f60001 is an x86_64 image, but the instance type runs arm64');
+    expect(fake.inputs(RunInstancesCommand)).toEqual([]);
+  });
+
   it('a region that does not offer the instance type, or a gpu type without a GPU, is one clear error before any launch', async () => {
     const { fake, upRequest } = world();
     await expect(upRequest({ machineType: 'p5.48xlarge' })).rejects.toMatchObject({

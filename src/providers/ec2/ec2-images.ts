@@ -53,6 +53,12 @@ export async function baseImage(api: Ec2Api, config: Config, computeType: Comput
     const found = await api.call(`look up ${key}=${override}`, (client) => client.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [override] }] })));
     const image = found.Images?.[0];
     if (!image) throw new PccError(`${key}=${override} is not an image pcc can use in ${await api.region()}`, { hint: `Set ${key} to an AMI of that region, or unset it for the default image.` });
+    // An image of another architecture would launch nothing: AWS refuses it, or the instance never boots.
+    if (image.Architecture && image.Architecture !== architecture) {
+      throw new PccError(`${key}=${override} is an ${image.Architecture} image, but the instance type runs ${architecture}`, {
+        hint: `Set ${key} to an ${architecture} AMI, or choose an instance type for ${image.Architecture} (EC2_INSTANCE_TYPE_${computeType.toUpperCase()} or --instance-type).`,
+      });
+    }
     return launchImage(image);
   }
   const base = BASE_IMAGES[computeType];
