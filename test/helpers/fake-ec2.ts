@@ -96,6 +96,11 @@ export class FakeEc2 {
   readonly #young = new Map<string, number>();
   /** Instances that stay pending (AWS slow to find capacity): a wait for them runs out of time. */
   readonly holdPending = new Set<string>();
+  /** The default subnet gives instances a public address unasked (AWS's default; some accounts turn it off). */
+  defaultSubnetPublic = true;
+  /** No public address can be had at all (say, the account blocks them): a request for one is not met. */
+  publicAddressesBlocked = false;
+  readonly #wantsPublic = new Set<string>();
   /** Instances that stay pending for this many more looks, then run. */
   readonly slowStart = new Map<string, number>();
   #counter = 0;
@@ -162,7 +167,10 @@ export class FakeEc2 {
       return {};
     });
     on(RunInstancesCommand, (input: RunInstancesCommandInput) => {
-      for (const group of input.SecurityGroupIds ?? []) this.#notYet(`group:${group}`, 'InvalidGroup.NotFound', `The security group '${group}' does not exist in default VPC`);
+      if (input.SecurityGroupIds && input.NetworkInterfaces) throw awsError('InvalidParameterCombination', 'Network interfaces and an instance-level security groups may not be specified on the same request');
+      for (const group of [...(input.SecurityGroupIds ?? []), ...(input.NetworkInterfaces?.[0]?.Groups ?? [])]) {
+        this.#notYet(`group:${group}`, 'InvalidGroup.NotFound', `The security group '${group}' does not exist in default VPC`);
+      }
       if (input.KeyName) this.#notYet(`key:${input.KeyName}`, 'InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
       return this.#run(input);
     });
@@ -300,11 +308,12 @@ export class FakeEc2 {
     }
     const instance: Instance = {
       InstanceId, ImageId: input.ImageId, InstanceType: type as Instance['InstanceType'], KeyName: input.KeyName, State: { Name: 'pending', Code: 0 },
-      SecurityGroups: (input.SecurityGroupIds ?? []).map((GroupId) => ({ GroupId })),
+      SecurityGroups: (input.SecurityGroupIds ?? input.NetworkInterfaces?.[0]?.Groups ?? []).map((GroupId) => ({ GroupId })),
       BlockDeviceMappings: [{ DeviceName: input.BlockDeviceMappings?.[0]?.DeviceName ?? '/dev/sda1', Ebs: { VolumeId, DeleteOnTermination: true, Status: 'attached' } }],
       Tags: tagsFor(input.TagSpecifications, 'instance'),
       ...(spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId } : {}),
     };
+    if (input.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? this.defaultSubnetPublic) this.#wantsPublic.add(InstanceId);
     this.instances.set(InstanceId, instance);
     return { Instances: [structuredClone(instance)] };
   }
@@ -374,7 +383,7 @@ export class FakeEc2 {
         this.slowStart.set(id, (this.slowStart.get(id) ?? 0) - 1);
       } else if (state === 'pending' && !this.holdPending.has(id)) {
         instance.State = { Name: 'running', Code: 16 };
-        const address = this.addresses.shift();
+        const address = this.#wantsPublic.has(id) && !this.publicAddressesBlocked ? this.addresses.shift() : undefined;
         if (address) instance.PublicIpAddress = address;
       } else if (state === 'stopping') {
         instance.State = { Name: 'stopped', Code: 80 };

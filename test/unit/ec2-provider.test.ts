@@ -86,7 +86,7 @@ describe('EC2 provider: up', () => {
       MinCount: 1,
       MaxCount: 1,
       KeyName: 'pcc-demo',
-      SecurityGroupIds: [group?.GroupId],
+      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: [group?.GroupId], DeleteOnTermination: true }],
       ClientToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 8 + 10, VolumeType: 'gp3', DeleteOnTermination: true } }],
       MetadataOptions: { HttpTokens: 'required' },
@@ -145,6 +145,20 @@ describe('EC2 provider: up', () => {
     const { fake, upRequest } = world({ projectEnv: 'EC2_AMI_CPU=ami-0a1b2c3d4e5f60001\nEC2_INSTANCE_TYPE_CPU=m7i.large\n' });
     await upRequest();
     expect(fake.inputs(RunInstancesCommand)[0]).toMatchObject({ ImageId: 'ami-0a1b2c3d4e5f60001', InstanceType: 'm7i.large' });
+  });
+
+  it('asks for a public address rather than relying on the default subnet, and terminates a host that gets none', async () => {
+    const { fake, upRequest, engine } = world();
+    fake.defaultSubnetPublic = false;
+    const [machine] = await upRequest();
+    expect(fake.instances.get(machine?.name ?? '')?.PublicIpAddress).toBe('198.51.100.10');
+
+    fake.publicAddressesBlocked = true;
+    await expect(upRequest()).rejects.toThrow(/came up without a public address, so pcc cannot reach them; they are terminated and bill nothing more/);
+    const unreachable = [...fake.instances.values()].find((instance) => instance.InstanceId !== machine?.name);
+    expect(unreachable?.State?.Name).toBe('terminated');
+    expect(fake.tagged('demo').filter((id) => id.startsWith('i-'))).toEqual([machine?.name]);
+    await reconcile(engine);
   });
 
   it("an EC2_AMI override of another architecture than the instance type's is one clear error before any launch", async () => {

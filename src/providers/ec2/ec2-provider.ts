@@ -131,6 +131,7 @@ export class Ec2Provider implements Provider {
       launched.push(machine);
     }
     await this.#waitReady(launched.map((machine) => machine.extras.instanceId ?? ''), output);
+    await this.#requirePublicAddresses(launched.map((machine) => machine.extras.instanceId ?? ''), output);
     return launched.map((machine) => ({ ...machine, state: 'running' }));
   }
 
@@ -352,7 +353,8 @@ export class Ec2Provider implements Provider {
       MinCount: 1,
       MaxCount: 1,
       KeyName: spec.access.keyName,
-      SecurityGroupIds: [spec.access.groupId],
+      // A public address asked for, not left to the subnet's default: pcc reaches hosts by it.
+      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: [spec.access.groupId], DeleteOnTermination: true }],
       // The same token on every retry: AWS launches at most one instance for it.
       ClientToken: randomUUID(),
       BlockDeviceMappings: [{ DeviceName: spec.image.rootDevice, Ebs: { VolumeSize: spec.image.rootGb + spec.extraGb, VolumeType: 'gp3', DeleteOnTermination: true } }],
@@ -380,6 +382,20 @@ export class Ec2Provider implements Provider {
       throw await this.#whyNotRunning(ids, error);
     }
     await this.#api.wait(`status checks of ${ids.join(', ')}`, waitUntilInstanceStatusOk, { InstanceIds: ids }, 20 * 60);
+  }
+
+  /**
+   * New instances that came up without a public address cannot be reached: they are terminated at
+   * once, so nothing unreachable is left billing, and the launch fails with the reason.
+   */
+  async #requirePublicAddresses(ids: string[], output: ProviderOutput): Promise<void> {
+    const described = await this.#api.call('look up the new instances\' addresses', (client) => client.send(new DescribeInstancesCommand({ InstanceIds: ids })));
+    const unreachable = (described.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).filter((instance) => !instance.PublicIpAddress && !instance.PublicDnsName);
+    if (unreachable.length === 0) return;
+    await this.#terminate(unreachable, output);
+    throw new PccError(`${unreachable.map((instance) => instance.InstanceId).join(', ')} came up without a public address, so pcc cannot reach them; they are terminated and bill nothing more`, {
+      hint: "pcc asks for a public address; the account or the default VPC's subnet refused one (an account-wide block of public addresses, or a subnet without an internet gateway). Check the VPC settings of the region.",
+    });
   }
 
   /** An instance that ended instead of running: AWS's reason (capacity, quota ...) is the message. */
