@@ -31,9 +31,10 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
           continue;
         }
         const observed = machine.state === 'not-created' && EXISTED.has(known.state) ? 'gone' : machine.state;
-        if (known.state !== observed || !sameExtras(known.extras, machine.extras)) {
+        if (known.state !== observed || !sameExtras(known.extras, machine.extras) || (machine.privateAddress !== undefined && known.privateAddress !== machine.privateAddress)) {
           known.state = observed;
           known.extras = machine.extras;
+          if (machine.privateAddress !== undefined) known.privateAddress = machine.privateAddress;
           known.updatedAt = now;
           changes.push(known);
         }
@@ -116,6 +117,7 @@ export function recordOf(machine: Machine, now: string): HostRecord {
     computeType: machine.computeType,
     state: machine.state,
     extras: machine.extras,
+    ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
     createdAt: now,
     updatedAt: now,
   };

@@ -28,9 +28,13 @@ export const HOST_FIELDS = {
  * Checks the fields of a host that reach ssh config, peer files and commands; a bad one is an error
  * that names the host, the field and the value as it is (escapes shown), before anything is written.
  */
-export function checkHostFields(host: { name: string; ssh?: { host: string; user: string; identityFile: string } | undefined; extras: Record<string, string> }, origin: string): void {
+export function checkHostFields(
+  host: { name: string; ssh?: { host: string; user: string; identityFile: string } | undefined; extras: Record<string, string>; privateAddress?: string | undefined },
+  origin: string,
+): void {
   const checks: [string, z.ZodType<unknown, string>, string][] = [
     ['name', HOST_FIELDS.name, host.name],
+    ...(host.privateAddress === undefined ? [] : [['private address', HOST_FIELDS.address, host.privateAddress] as [string, z.ZodType<unknown, string>, string]]),
     ...Object.entries(host.extras).map(([key, value]): [string, z.ZodType<unknown, string>, string] => [`extras.${key}`, HOST_FIELDS.extra, value]),
     ...(host.ssh
       ? ([
@@ -60,6 +64,8 @@ const hostSchema = z.object({
   ssh: z
     .object({ host: HOST_FIELDS.address, port: z.number().int().min(1).max(65535), user: HOST_FIELDS.user, identityFile: HOST_FIELDS.identityFile })
     .optional(),
+  /** Its address on its provider's private network (EC2: the VPC address), where hosts of the same provider reach it. */
+  privateAddress: HOST_FIELDS.address.optional(),
   /** The host's place on the overlay: its fixed index and, once joined, its driver identity and endpoint. */
   overlay: z
     .object({

@@ -19,6 +19,11 @@ export interface Machine {
   state: MachineState;
   /** Provider extras that become inventory groups, e.g. { instanceType: 'g5.xlarge', instanceId: 'i-0abc' }. */
   extras: Record<string, string>;
+  /**
+   * Its address inside the provider's private network (an EC2 instance's VPC address), where other
+   * machines of the same provider reach it: EC2 security groups admit members by these addresses only.
+   */
+  privateAddress?: string;
 }
 
 /**

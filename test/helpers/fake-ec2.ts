@@ -260,6 +260,21 @@ export class FakeEc2 {
     }));
   }
 
+  /**
+   * Whether a security group lets a packet in, as AWS evaluates its rules: a CIDR rule matches the
+   * source address; a rule naming a group matches members of that group by their private (VPC)
+   * addresses only, never by their public ones (VPC guide, security group referencing).
+   */
+  admits(groupId: string, source: string, protocol: 'tcp' | 'udp', port: number): boolean {
+    const members = (group: string) =>
+      [...this.instances.values()].filter((instance) => instance.State?.Name !== 'terminated' && instance.SecurityGroups?.some((g) => g.GroupId === group)).map((instance) => instance.PrivateIpAddress);
+    return (this.groups.get(groupId)?.IpPermissions ?? []).some((permission) => {
+      const protocolMatches = permission.IpProtocol === '-1' || (permission.IpProtocol === protocol && port >= (permission.FromPort ?? 0) && port <= (permission.ToPort ?? 65535));
+      if (!protocolMatches) return false;
+      return (permission.IpRanges ?? []).some((range) => inCidr(source, range.CidrIp ?? '')) || (permission.UserIdGroupPairs ?? []).some((pair) => members(pair.GroupId ?? '').includes(source));
+    });
+  }
+
   /** The next `times` calls of a command fail with `error`. */
   failNext(command: { name: string }, error: unknown, times = 1): void {
     this.failures.set(command.name, [...(this.failures.get(command.name) ?? []), ...Array.from({ length: times }, () => error)]);
@@ -308,6 +323,8 @@ export class FakeEc2 {
     }
     const instance: Instance = {
       InstanceId, ImageId: input.ImageId, InstanceType: type as Instance['InstanceType'], KeyName: input.KeyName, State: { Name: 'pending', Code: 0 },
+      // Its address in the default VPC (172.31.0.0/16), kept while the instance lives.
+      PrivateIpAddress: `172.31.${(this.#counter >> 8) & 255}.${this.#counter & 255}`,
       SecurityGroups: (input.SecurityGroupIds ?? input.NetworkInterfaces?.[0]?.Groups ?? []).map((GroupId) => ({ GroupId })),
       BlockDeviceMappings: [{ DeviceName: input.BlockDeviceMappings?.[0]?.DeviceName ?? '/dev/sda1', Ebs: { VolumeId, DeleteOnTermination: true, Status: 'attached' } }],
       Tags: tagsFor(input.TagSpecifications, 'instance'),
@@ -427,6 +444,13 @@ function matches<R extends { Tags?: Tag[] }>(resource: R, filters: Filter[] | un
 }
 
 /** One permission per source, as pcc authorizes and revokes them. */
+function inCidr(address: string, cidr: string): boolean {
+  const [base = '', prefixText = '32'] = cidr.split('/');
+  const number = (ip: string) => ip.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(prefixText));
+  return Math.floor(number(address) / size) === Math.floor(number(base) / size);
+}
+
 function splitPermission(permission: IpPermission): IpPermission[] {
   const base = { IpProtocol: permission.IpProtocol, ...(permission.IpProtocol === '-1' ? {} : { FromPort: permission.FromPort, ToPort: permission.ToPort }) };
   return [

@@ -21,6 +21,8 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { destroy, listImages, removeImages, resume, save, up } from '../../src/engine/lifecycle.js';
+import { overlayMembers } from '../../src/engine/overlay/members.js';
+import { peerSections } from '../../src/engine/overlay/wireguard.js';
 import { reconcile } from '../../src/engine/reconcile.js';
 import { Ec2Provider } from '../../src/providers/ec2/ec2-provider.js';
 import type { Machine } from '../../src/providers/provider.js';
@@ -116,7 +118,7 @@ describe('EC2 provider: up', () => {
     // Each machine was reported (for state) as soon as it was launched, before the waits.
     expect(planned.map((batch) => batch.map((machine) => [machine.name, machine.state]))).toEqual([[[ids[0], 'creating']], [[ids[1], 'creating']]]);
     expect(machines).toEqual(ids.map((id) => ({
-      name: id, provider: 'ec2', role: 'compute', computeType: 'cpu', state: 'running', extras: { instanceType: 'c7i.2xlarge', instanceId: id },
+      name: id, provider: 'ec2', role: 'compute', computeType: 'cpu', state: 'running', extras: { instanceType: 'c7i.2xlarge', instanceId: id }, privateAddress: expect.stringMatching(/^172\.31\./),
     })));
     expect(await provider.sshEndpoint(ids[0] ?? '')).toEqual({
       host: '198.51.100.10', port: 22, user: 'ubuntu', identityFile: path.join(config.stateDir, 'ssh', 'id_ed25519'),
@@ -145,6 +147,26 @@ describe('EC2 provider: up', () => {
     const { fake, upRequest } = world({ projectEnv: 'EC2_AMI_CPU=ami-0a1b2c3d4e5f60001\nEC2_INSTANCE_TYPE_CPU=m7i.large\n' });
     await upRequest();
     expect(fake.inputs(RunInstancesCommand)[0]).toMatchObject({ ImageId: 'ami-0a1b2c3d4e5f60001', InstanceType: 'm7i.large' });
+  });
+
+  it('EC2 hosts reach each other over the overlay: every endpoint a member is given is one the security group admits', async () => {
+    const { upRequest, engine, fake, config } = world();
+    const machines = await upRequest({ count: 3 });
+    await reconcile(engine);
+    // As the overlay step leaves them: joined, each with its key and the address pcc reaches it at.
+    await engine.state.update((state) => {
+      machines.forEach((machine, index) => {
+        const host = state.hosts[machine.name];
+        if (host) host.overlay = { index: index + 2, peerId: `${"A".repeat(42)}${"AEI"[index]}=`, endpoint: fake.instances.get(machine.name)?.PublicIpAddress ?? '' };
+      });
+    });
+    const members = overlayMembers(engine);
+    const groupId = [...fake.groups.values()][0]?.GroupId ?? '';
+    for (const self of members) {
+      const endpoints = [...peerSections(self, members, config.hosts.compute).matchAll(/^Endpoint = ([\d.]+):(\d+)$/gm)];
+      expect(endpoints).toHaveLength(2);
+      for (const [, address = '', port] of endpoints) expect(fake.admits(groupId, address, 'udp', Number(port)), `${self.name} -> ${address}:${port}`).toBe(true);
+    }
   });
 
   it('asks for a public address rather than relying on the default subnet, and terminates a host that gets none', async () => {
@@ -355,7 +377,7 @@ describe('EC2 provider: state, save, images, destroy', () => {
     // The host lives in its new instance: same name, new instance id; the image and its snapshots are gone.
     const newId = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
     expect(newId).not.toBe(id);
-    expect(await provider.list()).toEqual([{ name: id, provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: { instanceType: 'g5.xlarge', instanceId: newId } }]);
+    expect(await provider.list()).toEqual([{ name: id, provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: { instanceType: 'g5.xlarge', instanceId: newId }, privateAddress: expect.stringMatching(/^172\.31\./) }]);
     expect(fake.images.size).toBe(0);
     expect(fake.snapshots.size).toBe(0);
     await reconcile(engine);

@@ -17,6 +17,11 @@ export interface OverlayMember {
   peerId: string | undefined;
   /** The address other hosts reach it at (without port); undefined when unknown. */
   endpoint: string | undefined;
+  /**
+   * Where members of the same private network reach it instead (EC2: its VPC address, the only one
+   * the security group admits members from); undefined where there is none.
+   */
+  privateEndpoint?: { network: string; address: string } | undefined;
 }
 
 export interface OverlayAddressing {

@@ -33,7 +33,14 @@ export function endpointOf(host: HostRecord, facts: Facts): string | undefined {
 
 export function memberOverlay(host: HostRecord): OverlayMember {
   if (!host.overlay) throw new PccError(`${host.name} has no overlay address yet`, { hint: `Set it up: pcc setup ${host.name}` });
-  return { name: host.name, index: host.overlay.index, peerId: host.overlay.peerId, endpoint: host.overlay.endpoint };
+  return {
+    name: host.name,
+    index: host.overlay.index,
+    peerId: host.overlay.peerId,
+    endpoint: host.overlay.endpoint,
+    // A project's EC2 hosts share one region and its default VPC.
+    ...(host.provider === 'ec2' && host.privateAddress ? { privateEndpoint: { network: 'ec2', address: host.privateAddress } } : {}),
+  };
 }
 
 /**

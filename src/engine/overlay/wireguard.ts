@@ -39,13 +39,17 @@ export function peerSections(self: OverlayMember, members: OverlayMember[], sett
     .map((peer) => {
       checkPeer(peer);
       const { address, containerSubnet } = overlayAddress(settings.overlay, peer.index);
-      const listEndpoint = peer.endpoint !== undefined && (!isPrivateAddress(peer.endpoint) || selfPrivate);
+      // On one private network (EC2 hosts in the project's VPC) peers meet there: EC2 security groups
+      // admit members by their VPC addresses, never by their public ones.
+      const sameNetwork = self.privateEndpoint !== undefined && self.privateEndpoint.network === peer.privateEndpoint?.network;
+      const endpoint = sameNetwork ? peer.privateEndpoint?.address : peer.endpoint;
+      const listEndpoint = endpoint !== undefined && (sameNetwork || !isPrivateAddress(endpoint) || selfPrivate);
       return [
         `# ${peer.name}`,
         '[Peer]',
         `PublicKey = ${peer.peerId}`,
         `AllowedIPs = ${address}/32, ${containerSubnet}`,
-        ...(listEndpoint ? [`Endpoint = ${peer.endpoint}:${settings.overlay.port}`] : []),
+        ...(listEndpoint ? [`Endpoint = ${endpoint}:${settings.overlay.port}`] : []),
         ...(listEndpoint && selfPrivate ? [`PersistentKeepalive = ${KEEPALIVE_S}`] : []),
         '',
       ].join('\n');
@@ -61,7 +65,7 @@ function checkPeer(peer: OverlayMember): void {
   if (!WIREGUARD_KEY.test(peer.peerId ?? '')) {
     throw new PccError(`overlay peer ${peer.name}: public key ${JSON.stringify(peer.peerId)} is not a WireGuard key`, { hint: `Set ${peer.name} up again: pcc setup ${peer.name}` });
   }
-  if (peer.endpoint !== undefined && !HOST_FIELDS.address.safeParse(peer.endpoint).success) {
+  if ([peer.endpoint, peer.privateEndpoint?.address].some((address) => address !== undefined && !HOST_FIELDS.address.safeParse(address).success)) {
     throw new PccError(`overlay peer ${peer.name}: endpoint ${JSON.stringify(peer.endpoint)} is not a host name or an IP address`, { hint: `Set ${peer.name} up again: pcc setup ${peer.name}` });
   }
 }

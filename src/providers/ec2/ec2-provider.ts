@@ -312,6 +312,7 @@ export class Ec2Provider implements Provider {
       computeType: tagValue(instance.Tags, TAG.type) === 'gpu' ? 'gpu' : 'cpu',
       state: STATES[instance.State?.Name ?? ''] ?? 'unknown',
       extras: { instanceType: instance.InstanceType ?? '', instanceId: instance.InstanceId ?? '' },
+      ...(instance.PrivateIpAddress ? { privateAddress: instance.PrivateIpAddress } : {}),
     };
   }
 
