@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { BuildReport } from '../../engine/builds.js';
-import { buildOnInit, initController, initRegistry, requireInit } from '../../engine/controller/init.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';
 import { print, printJson, type CliIo } from '../io.js';
 
 const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
+
+/** The controller's code, loaded when one of its commands runs: it brings dockerode, which every other command would pay for at start. */
+const controller = () => import('../../engine/controller/init.js');
 
 function printBuilds(io: CliIo, report: BuildReport): void {
   for (const result of report.results) {
@@ -22,6 +24,7 @@ export const initCommand: Command = {
     const { values } = parseArgs({ args, options: common });
     const engine = openEngine(io, values.project);
     try {
+      const { initController } = await controller();
       const report = await initController(engine);
       if (values.json) printJson(io, report);
       else {
@@ -45,7 +48,7 @@ export const buildCommand: Command = {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
     const engine = openEngine(io, values.project);
     try {
-      const report = await buildOnInit(engine, positionals);
+      const report = await (await controller()).buildOnInit(engine, positionals);
       if (values.json) printJson(io, report);
       else printBuilds(io, report);
       return report.ok ? 0 : 1;
@@ -63,6 +66,7 @@ export const registryCommand: Command = {
     const { values } = parseArgs({ args, options: common });
     const engine = openEngine(io, values.project);
     try {
+      const { initRegistry, requireInit } = await controller();
       const repositories = await initRegistry(engine, requireInit(engine)).repositories();
       if (values.json) printJson(io, repositories);
       else if (repositories.length === 0) print(io.stdout, 'the registry is empty — add docker/NNN-name/Dockerfile folders and run pcc build');

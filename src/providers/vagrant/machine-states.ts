@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import type { Config } from '../../core/config/load.js';
 import type { MachineState } from '../provider.js';
 
@@ -35,8 +35,14 @@ export async function readMachineStates(
 
 type BackendReader = (ids: string[], env: NodeJS.ProcessEnv) => Promise<Map<string, MachineState> | undefined>;
 
+/** One call of a backend's tool; node's own execFile, since loading execa would cost more than the call. */
 const run = (file: string, args: string[], env: NodeJS.ProcessEnv) =>
-  execa(file, args, { env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 10_000 });
+  new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(file, args, { env, timeout: 10_000 }, (error, stdout, stderr) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      resolve({ exitCode: error ? (typeof code === 'number' ? code : 127) : 0, stdout, stderr });
+    });
+  });
 
 /** Docker's container states as Vagrant's docker backend names them: only a running container runs. */
 const DOCKER_STATES: Record<string, MachineState> = {

@@ -1,5 +1,3 @@
-import { execa } from 'execa';
-
 /**
  * Whether Vagrant can export NFS synced folders here without a password: it runs sudo for
  * `exportfs` and /etc/exports, and a password prompt would land on the terminal (over the UI's
@@ -8,6 +6,7 @@ import { execa } from 'execa';
  */
 export async function nfsSudoReady(env: NodeJS.ProcessEnv): Promise<boolean> {
   if (process.getuid?.() === 0) return true;
+  const { execa } = await import('execa');
   const sudo = (args: string[]) => execa('sudo', ['-n', ...args], { env, extendEnv: false, reject: false, stdin: 'ignore' });
   return (await sudo(['-l', '/usr/sbin/exportfs', '-ar'])).exitCode === 0 || (await sudo(['true'])).exitCode === 0;
 }

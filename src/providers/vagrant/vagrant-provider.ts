@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import SSHConfig from 'ssh-config';
 import { z } from 'zod';
 import { readAsset } from '../../core/assets.js';
@@ -239,6 +238,8 @@ export class VagrantProvider implements Provider {
     const ownVagrantfile = readAsset('src/providers/vagrant/Vagrantfile');
     const vagrantfile = path.join(this.dir, 'Vagrantfile');
     if (!existsSync(vagrantfile) || readFileSync(vagrantfile, 'utf8') !== ownVagrantfile || !this.#specIsOwn()) await this.#updateSpec(() => undefined);
+    // Loaded here: most commands never start Vagrant (machine states come from the backend itself).
+    const { execa } = await import('execa');
     const subprocess = execa('vagrant', [...args, '--no-color'], {
       cwd: this.dir,
       env: { ...this.#env, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DEFAULT_PROVIDER: this.#config.vagrant.backend },
