@@ -18,9 +18,8 @@ btrfs_volume_dropin() {
 btrfs_volume_inspect() {
   os_fact
   fact mkfs "$(have mkfs.btrfs && echo yes || echo no)"
-  local source fstype
-  source=$(findmnt -n -o SOURCE --mountpoint "$MOUNT_DIR" 2>/dev/null | tail -1)
-  fstype=$(findmnt -n -o FSTYPE --mountpoint "$MOUNT_DIR" 2>/dev/null | tail -1)
+  local source="" fstype=""
+  read -r source fstype < <(findmnt -n -o SOURCE,FSTYPE --mountpoint "$MOUNT_DIR" 2>/dev/null | tail -1) || true
   fact mount_fstype "$fstype"
   fact mount_source "$source"
   case "$source" in

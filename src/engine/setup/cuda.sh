@@ -4,11 +4,14 @@
 
 # Prints the PCI addresses of NVIDIA display/3D controllers (vendor 0x10de, class 0x03xxxx).
 cuda_detect_gpus() {
-  local root=${1:-${SYSFS:-/sys}} device
+  local root=${1:-${SYSFS:-/sys}} device vendor class
+  # read, not cat: a machine has dozens of PCI devices, and this runs on every setup.
   for device in "$root"/bus/pci/devices/*; do
     [ -r "$device/vendor" ] || continue
-    [ "$(cat "$device/vendor")" = 0x10de ] || continue
-    case "$(cat "$device/class" 2>/dev/null)" in 0x03*) basename "$device" ;; esac
+    read -r vendor < "$device/vendor" || continue
+    [ "$vendor" = 0x10de ] || continue
+    class=""; read -r class < "$device/class" 2>/dev/null || true
+    case "$class" in 0x03*) echo "${device##*/}" ;; esac
   done
 }
 

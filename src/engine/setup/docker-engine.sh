@@ -7,9 +7,11 @@ docker_engine_inspect() {
   os_fact
   fact installed "$(have dockerd && echo yes || echo no)"
   fact daemon_json "$(file_b64 "$DAEMON_JSON")"
+  local active
+  active=$(systemctl is-active docker.service 2>/dev/null) || active=${active:-no}
   fact enabled "$(systemctl is-enabled docker.service 2>/dev/null || echo no)"
-  fact active "$(systemctl is-active docker.service 2>/dev/null || echo no)"
-  if systemctl is-active -q docker.service 2>/dev/null; then
+  fact active "$active"
+  if [ "$active" = active ]; then
     fact driver "$(docker info --format '{{.Driver}}' 2>/dev/null)"
   else
     fact driver ""
