@@ -3,6 +3,17 @@
 
 DAEMON_JSON=/etc/docker/daemon.json
 
+# The storage driver the running engine uses. Asked of its API with curl where there is one: the docker
+# CLI costs a tenth of a second of CPU, on every host at every setup.
+docker_engine_driver() {
+  local info
+  if have curl && info=$(curl -fsS --max-time 5 --unix-socket /var/run/docker.sock http://docker/info 2>/dev/null); then
+    [[ $info =~ \"Driver\":\"([^\"]*)\" ]] && echo "${BASH_REMATCH[1]}"
+  else
+    docker info --format '{{.Driver}}' 2>/dev/null
+  fi
+}
+
 docker_engine_inspect() {
   os_fact
   fact installed "$(have dockerd && echo yes || echo no)"
@@ -12,7 +23,7 @@ docker_engine_inspect() {
   fact enabled "$(systemctl is-enabled docker.service 2>/dev/null || echo no)"
   fact active "$active"
   if [ "$active" = active ]; then
-    fact driver "$(docker info --format '{{.Driver}}' 2>/dev/null)"
+    fact driver "$(docker_engine_driver)"
   else
     fact driver ""
   fi
