@@ -121,8 +121,9 @@ try {
     const app = render(createElement(AppContainer, { engine, preferences }), inkOptions);
     unmount = () => app.unmount();
     while (screen.firstFrameAt === undefined) await sleep(1);
-    // Tail bench1's log: select it in Hosts (row 2, under its provider) and press l.
-    await sleep(1000);
+    // Once the first reconcile has answered (idle is measured after it), tail bench1's log: select it
+    // in Hosts (row 2, under its provider) and press l.
+    await sleep(RECONCILE_MS + 1000);
     for (const key of ['j', 'l']) {
       keyboard.write(key);
       await sleep(200);
