@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { OnDemandEc2Provider } from '../providers/ec2/ec2-on-demand.js';
-import type { Provider, ProviderName } from '../providers/provider.js';
+import type { Provider, ProviderName, ProviderOutput } from '../providers/provider.js';
 import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
 import { toolEnv, type Config } from '../core/config/load.js';
 import { EngineEvents } from './events.js';
@@ -56,5 +56,17 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
     ssh,
     sshConfig: new SshConfigFiles(options.home ?? env.HOME ?? os.homedir(), config.project.id, knownHosts.file),
     providers: new Map(providers.map((provider) => [provider.name, provider])),
+  };
+}
+
+/** Routes a provider's output line into the machine's log (or the general log) and the event stream. */
+export function providerOutput(engine: Engine): ProviderOutput {
+  return (line, machine) => {
+    if (machine) {
+      engine.logs.append(machine, line);
+      engine.events.emit({ type: 'host.output', host: machine, stream: 'stdout', line });
+    } else {
+      engine.events.emit({ type: 'log', level: 'info', message: line });
+    }
   };
 }

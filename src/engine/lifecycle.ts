@@ -1,5 +1,5 @@
-import type { ComputeType, Leftover, MachineRole, Provider, ProviderName, ProviderOutput, SavedImage } from '../providers/provider.js';
-import type { Engine } from './engine.js';
+import type { ComputeType, Leftover, MachineRole, Provider, ProviderName, SavedImage } from '../providers/provider.js';
+import { providerOutput, type Engine } from './engine.js';
 import { PccError, UsageError } from '../core/errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf } from './overlay/members.js';
@@ -44,18 +44,6 @@ function provider(engine: Engine, name: ProviderName): Provider {
   const found = engine.providers.get(name);
   if (!found) throw new PccError(`the ${name} provider is not available in this version of pcc`, { hint: 'Use the vagrant provider.', exitCode: 2 });
   return found;
-}
-
-/** Routes a provider's output line into the machine's log (or the general log) and the event stream. */
-function providerOutput(engine: Engine): ProviderOutput {
-  return (line, machine) => {
-    if (machine) {
-      engine.logs.append(machine, line);
-      engine.events.emit({ type: 'host.output', host: machine, stream: 'stdout', line });
-    } else {
-      engine.events.emit({ type: 'log', level: 'info', message: line });
-    }
-  };
 }
 
 async function task<T>(engine: Engine, name: string, title: string, work: () => Promise<T>): Promise<T> {

@@ -106,6 +106,11 @@ export interface Provider {
   /** Deletes machines and whatever the provider keeps of them; names of machines already gone are no error. */
   destroy(names: string[], output: ProviderOutput): Promise<void>;
   sshEndpoint(name: string): Promise<SshEndpoint>;
+  /**
+   * Grows running machines' disks where they are too small to hold a Docker volume of `dockerGb`
+   * beside their system (never shrinks); the host's setup then grows its partition and filesystem.
+   */
+  fitDisks?(names: string[], dockerGb: number, output: ProviderOutput): Promise<void>;
   /** Saves hosts as images and removes the machines; start() brings them back from the images. */
   saveImage?(names: string[], output: ProviderOutput): Promise<void>;
   /** The images this provider saved hosts of the project as. */

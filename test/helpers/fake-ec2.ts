@@ -17,9 +17,11 @@ import {
   DescribeSnapshotsCommand,
   DescribeSpotInstanceRequestsCommand,
   DescribeVolumesCommand,
+  DescribeVolumesModificationsCommand,
   EC2Client,
   EC2ServiceException,
   ImportKeyPairCommand,
+  ModifyVolumeCommand,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -37,6 +39,7 @@ import {
   type Tag,
   type TagSpecification,
   type Volume,
+  type VolumeModification,
 } from '@aws-sdk/client-ec2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
@@ -77,6 +80,15 @@ export class FakeEc2 {
   readonly images = new Map<string, Image>();
   readonly volumes = new Map<string, Volume>();
   readonly snapshots = new Map<string, Snapshot>();
+  /** Every size change asked of a volume, oldest first. */
+  readonly modifications = new Map<string, VolumeModification[]>();
+  /**
+   * Runs when a volume's new size takes effect (its modification reaches optimizing, as AWS
+   * documents): an integration test grows the disk a real machine sees.
+   */
+  onResize: ((volumeId: string, fromGb: number, toGb: number) => Promise<void>) | undefined;
+  /** Volumes whose next modification fails (a transient AWS fault). */
+  readonly failModification = new Set<string>();
   readonly groups = new Map<string, SecurityGroup>();
   readonly keyPairs = new Map<string, KeyPairInfo>();
   readonly spotRequests = new Map<string, SpotInstanceRequest>();
@@ -254,6 +266,43 @@ export class FakeEc2 {
       if (input.VolumeIds?.some((id) => !this.volumes.has(id))) throw awsError('InvalidVolume.NotFound');
       return { Volumes: [...this.volumes.values()].filter((volume) => (!input.VolumeIds || input.VolumeIds.includes(volume.VolumeId ?? '')) && matches(volume, input.Filters, {})) };
     });
+    on(ModifyVolumeCommand, (input: { VolumeId: string; Size?: number }) => {
+      const volume = this.volumes.get(input.VolumeId);
+      if (!volume) throw awsError('InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
+      const last = this.modifications.get(input.VolumeId)?.at(-1);
+      if (last?.ModificationState === 'modifying' || last?.ModificationState === 'optimizing') {
+        throw awsError('IncorrectModificationState', `Cannot modify volume ${input.VolumeId}: a modification is still in progress.`);
+      }
+      // AWS: after a modification, wait at least six hours before the next one of the same volume.
+      if (last && last.ModificationState !== 'failed') {
+        throw awsError('VolumeModificationRateExceeded', "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.");
+      }
+      if ((input.Size ?? 0) < (volume.Size ?? 0)) throw awsError('InvalidParameterValue', `New size cannot be smaller than existing size (${volume.Size} GiB).`);
+      const modification: VolumeModification = {
+        VolumeId: input.VolumeId, ModificationState: 'modifying', TargetSize: input.Size, OriginalSize: volume.Size, Progress: 0, StartTime: new Date(Date.now() + this.#counter++),
+      };
+      this.modifications.set(input.VolumeId, [...(this.modifications.get(input.VolumeId) ?? []), modification]);
+      return { VolumeModification: structuredClone(modification) };
+    });
+    // A modification moves on at each look: modifying → optimizing (the size takes effect) → completed.
+    on(DescribeVolumesModificationsCommand, async (input: { VolumeIds?: string[] }) => {
+      const asked = [...this.modifications.entries()].filter(([id]) => !input.VolumeIds || input.VolumeIds.includes(id));
+      for (const [id, list] of asked) {
+        const modification = list.at(-1);
+        const volume = this.volumes.get(id);
+        if (!modification || !volume) continue;
+        if (modification.ModificationState === 'modifying' && this.failModification.delete(id)) {
+          Object.assign(modification, { ModificationState: 'failed', StatusMessage: 'An internal error has occurred.' });
+        } else if (modification.ModificationState === 'modifying') {
+          await this.onResize?.(id, volume.Size ?? 0, modification.TargetSize ?? 0);
+          volume.Size = modification.TargetSize;
+          Object.assign(modification, { ModificationState: 'optimizing', Progress: 50 });
+        } else if (modification.ModificationState === 'optimizing') {
+          Object.assign(modification, { ModificationState: 'completed', Progress: 100 });
+        }
+      }
+      return { VolumesModifications: asked.flatMap(([, list]) => structuredClone(list)) };
+    });
     on(DescribeSnapshotsCommand, (input: { Filters?: Filter[] }) => ({ Snapshots: [...this.snapshots.values()].filter((snapshot) => matches(snapshot, input.Filters, { 'snapshot-id': (s) => s.SnapshotId })) }));
     on(DescribeSpotInstanceRequestsCommand, (input: { Filters?: Filter[] }) => ({
       SpotInstanceRequests: [...this.spotRequests.values()].filter((request) => matches(request, input.Filters, { state: (r) => r.State })),
@@ -326,6 +375,7 @@ export class FakeEc2 {
       // Its address in the default VPC (172.31.0.0/16), kept while the instance lives.
       PrivateIpAddress: `172.31.${(this.#counter >> 8) & 255}.${this.#counter & 255}`,
       SecurityGroups: (input.SecurityGroupIds ?? input.NetworkInterfaces?.[0]?.Groups ?? []).map((GroupId) => ({ GroupId })),
+      RootDeviceName: input.BlockDeviceMappings?.[0]?.DeviceName ?? '/dev/sda1',
       BlockDeviceMappings: [{ DeviceName: input.BlockDeviceMappings?.[0]?.DeviceName ?? '/dev/sda1', Ebs: { VolumeId, DeleteOnTermination: true, Status: 'attached' } }],
       Tags: tagsFor(input.TagSpecifications, 'instance'),
       ...(spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId } : {}),

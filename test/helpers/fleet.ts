@@ -23,10 +23,10 @@ export async function docker(args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Starts a machine from the fleet image and waits until systemd has brought sshd up. */
-export async function startFleetMachine(name: string): Promise<FleetMachine> {
+/** Starts a machine from the fleet image and waits until systemd has brought sshd up; `extraArgs` go to docker run. */
+export async function startFleetMachine(name: string, extraArgs: string[] = []): Promise<FleetMachine> {
   await execa('docker', ['rm', '-f', name], { reject: false });
-  const id = await docker(['run', '-d', '--name', name, '--hostname', name, '--label', 'pcc.fleet=1', ...machineContainerArgs(), fleetImage()]);
+  const id = await docker(['run', '-d', '--name', name, '--hostname', name, '--label', 'pcc.fleet=1', ...machineContainerArgs(), ...extraArgs, fleetImage()]);
   const address = await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id]);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

@@ -10,6 +10,7 @@ import {
   DescribeInstanceTypeOfferingsCommand,
   EC2Client,
   ImportKeyPairCommand,
+  ModifyVolumeCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -32,11 +33,14 @@ import { makeProject, tempDir } from '../helpers/project.js';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
 const FAST = { retry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 2 }, wait: { minDelay: 0.001, maxDelay: 0.002 } };
 
-function projectTags(type: string): Tag[] {
+/** The tags of an instance and its disk; `systemGb` is the base image's own root size. */
+function projectTags(type: string, host?: string): Tag[] {
   return [
     { Key: 'pcc:project', Value: 'demo' },
     { Key: 'Name', Value: `pcc-demo-${type}` },
     { Key: 'pcc:type', Value: type },
+    ...(host ? [{ Key: 'pcc:host', Value: host }] : []),
+    { Key: 'pcc:system-gb', Value: type === 'gpu' ? '75' : '8' },
   ];
 }
 
@@ -345,6 +349,7 @@ describe('EC2 provider: state, save, images, destroy', () => {
       { Key: 'pcc:host', Value: id },
       { Key: 'pcc:instance-type', Value: 'g5.xlarge' },
       { Key: 'pcc:market', Value: 'spot' },
+      { Key: 'pcc:system-gb', Value: '75' },
     ];
     expect(create).toEqual({
       InstanceId: id,
@@ -368,9 +373,9 @@ describe('EC2 provider: state, save, images, destroy', () => {
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 85, VolumeType: 'gp3', DeleteOnTermination: true } }],
       InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } },
       TagSpecifications: [
-        { ResourceType: 'instance', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
-        { ResourceType: 'volume', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
-        { ResourceType: 'spot-instances-request', Tags: [...projectTags('gpu'), { Key: 'pcc:host', Value: id }] },
+        { ResourceType: 'instance', Tags: projectTags('gpu', id) },
+        { ResourceType: 'volume', Tags: projectTags('gpu', id) },
+        { ResourceType: 'spot-instances-request', Tags: projectTags('gpu', id) },
       ],
     });
     expect(Buffer.from(resumed?.UserData ?? '', 'base64').toString()).toBe('#cloud-config\nssh_deletekeys: false\n');
@@ -524,6 +529,86 @@ describe('EC2 provider: state, save, images, destroy', () => {
       message: "this project's EC2 resources are in eu-west-1, but the AWS region is now us-east-1",
       hint: expect.stringContaining('AWS_REGION=eu-west-1'),
     });
+  });
+});
+
+describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
+  /** The same project's provider on the same fake AWS, as a later run with another VARLIBDOCKER_GB sees it. */
+  const withDockerGb = (root: string, fake: FakeEc2, gb: number) => new Ec2Provider(loadConfig(root, { VARLIBDOCKER_GB: String(gb) }), {}, { client: fake.client, ...FAST });
+  const rootVolume = (fake: FakeEc2, id: string) => fake.volumes.get(fake.instances.get(id)?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId ?? '');
+
+  it('raising it grows the root volume to the system plus the new size, once, and waits until the size takes effect', async () => {
+    const { root, fake, upRequest, lines, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    expect(rootVolume(fake, id)?.Size).toBe(8 + 10);
+    const resized: string[] = [];
+    fake.onResize = async (volumeId, from, to) => void resized.push(`${volumeId} ${from}->${to}`);
+
+    await withDockerGb(root, fake, 10).fitDisks([id], 10, output);
+    expect(fake.inputs(ModifyVolumeCommand)).toEqual([]);
+
+    await withDockerGb(root, fake, 25).fitDisks([id], 25, output);
+    const volumeId = rootVolume(fake, id)?.VolumeId;
+    expect(fake.inputs(ModifyVolumeCommand)).toEqual([{ VolumeId: volumeId, Size: 8 + 25 }]);
+    // Returned only once AWS applied the size (optimizing): the host's setup grows into it next.
+    expect(resized).toEqual([`${volumeId} 18->33`]);
+    expect(fake.modifications.get(volumeId ?? '')?.at(-1)?.ModificationState).toMatch(/optimizing|completed/);
+    expect(lines).toContain(`${id}: growing the root disk ${volumeId} from 18 to 33 GiB (VARLIBDOCKER_GB=25)`);
+
+    // Idempotent, and never a shrink: neither the same size again nor a smaller one asks AWS anything.
+    await withDockerGb(root, fake, 25).fitDisks([id], 25, output);
+    await withDockerGb(root, fake, 5).fitDisks([id], 5, output);
+    expect(fake.inputs(ModifyVolumeCommand)).toHaveLength(1);
+  });
+
+  it("a second raise within AWS's six-hour cooldown is one clear error that says when it can work", async () => {
+    const { root, fake, upRequest, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    await withDockerGb(root, fake, 20).fitDisks([id], 20, output);
+    const error = await withDockerGb(root, fake, 30).fitDisks([id], 30, output).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      message: expect.stringMatching(new RegExp(`^${id}: its root disk vol-\\w+ could not grow from 28 to 38 GiB for VARLIBDOCKER_GB=30: .*Wait at least 6 hours`)),
+      hint: expect.stringContaining('at most once every 6 hours'),
+    });
+    expect(rootVolume(fake, id)?.Size).toBe(28);
+  });
+
+  it("a modification AWS fails ends the wait at once with AWS's reason", async () => {
+    const { root, fake, upRequest, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    fake.failModification.add(rootVolume(fake, id)?.VolumeId ?? '');
+    await expect(withDockerGb(root, fake, 20).fitDisks([id], 20, output)).rejects.toThrow(/failed: An internal error has occurred/);
+  });
+
+  it('an instance pcc launched before it tagged the system size is left as it is', async () => {
+    const { root, fake, upRequest, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    const instance = fake.instances.get(id);
+    if (instance) instance.Tags = instance.Tags?.filter((tag) => tag.Key !== 'pcc:system-gb');
+    await withDockerGb(root, fake, 40).fitDisks([id], 40, output);
+    expect(fake.inputs(ModifyVolumeCommand)).toEqual([]);
+  });
+
+  it('resuming from an image keeps the saved size, and adds room when VARLIBDOCKER_GB grew since', async () => {
+    const { root, fake, upRequest, engine, output } = world();
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    await reconcile(engine);
+    await save(engine, id, { image: true });
+    await withDockerGb(root, fake, 10).start([id], output);
+    expect(fake.inputs(RunInstancesCommand).at(-1)?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(18);
+
+    await reconcile(engine);
+    await save(engine, id, { image: true });
+    await withDockerGb(root, fake, 30).start([id], output);
+    const resumed = fake.inputs(RunInstancesCommand).at(-1);
+    expect(resumed?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(8 + 30);
+    // The system size travels with the host through its images, for the next raise.
+    expect(resumed?.TagSpecifications?.[0]?.Tags).toContainEqual({ Key: 'pcc:system-gb', Value: '8' });
   });
 });
 

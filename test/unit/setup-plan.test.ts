@@ -58,6 +58,25 @@ describe('docker-storage plan', () => {
     expect(dockerStorage.plan(DONE, context('VARLIBDOCKER_GB=5\n'))).toEqual({ kind: 'change', changes: ['grow the volume from 3 to 5 GiB'], apply: { DO_GROW: '1' } });
   });
 
+  const GROWABLE_ROOT: Facts = {
+    root_growable: String(4 * GIB), root_partition: '/dev/nvme0n1p1', root_disk: '/dev/nvme0n1', root_partnum: '1', root_fstype: 'ext4', root_mount: '/',
+  };
+
+  it('grows the root partition into its larger disk first when the volume needs the room, and only then', () => {
+    const short = { ...DONE, ...GROWABLE_ROOT, free_bytes: String(GIB) };
+    expect(dockerStorage.plan(short, context('VARLIBDOCKER_GB=6\n'))).toEqual({
+      kind: 'change',
+      changes: ['grow /dev/nvme0n1p1 and its ext4 filesystem by 4.0 GiB into its disk', 'grow the volume from 3 to 6 GiB'],
+      apply: { DO_GROW_ROOT: '1', ROOT_DISK: '/dev/nvme0n1', ROOT_PARTNUM: '1', ROOT_PARTITION: '/dev/nvme0n1p1', ROOT_FSTYPE: 'ext4', ROOT_MOUNT: '/', DO_GROW: '1' },
+    });
+    // Room enough already: the partition is left as it is (on a user's own machine free space may be meant).
+    expect(dockerStorage.plan({ ...short, free_bytes: String(3 * GIB) }, context('VARLIBDOCKER_GB=6\n'))).toEqual({ kind: 'change', changes: ['grow the volume from 3 to 6 GiB'], apply: { DO_GROW: '1' } });
+    expect(dockerStorage.plan({ ...FRESH, ...GROWABLE_ROOT, free_bytes: String(GIB) }, context('VARLIBDOCKER_GB=3\n'))).toMatchObject({ kind: 'change', apply: { DO_GROW_ROOT: '1', DO_CREATE: '1' } });
+    // More than even the grown partition holds: refused, counting what growing would give.
+    const refused = dockerStorage.plan(short, context('VARLIBDOCKER_GB=9\n'));
+    expect(refused.kind === 'refuse' && refused.reason).toMatch(/it needs 6\.0 GiB, the filesystem has 5\.0 GiB free/);
+  });
+
   it.each([
     ['a smaller size', DONE, 'VARLIBDOCKER_GB=2\n', /VARLIBDOCKER_GB=2 is smaller than the existing 3 GiB volume: pcc does not shrink it/],
     ['Docker data not on the volume', { ...FRESH, dir: 'data:image overlay2 ' }, 'VARLIBDOCKER_GB=3\n', /holds data that is not on pcc's volume \(image overlay2\).*never deletes that data/],

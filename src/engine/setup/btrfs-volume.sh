@@ -15,6 +15,33 @@ btrfs_volume_dropin() {
     '[Unit]' "RequiresMountsFor=$MOUNT_DIR"
 }
 
+# The partition under the volume file's filesystem and how far it could grow into free space after
+# it on its disk: a disk its provider made larger (EC2's ModifyVolume), which the partition and its
+# filesystem do not follow by themselves until the next boot.
+btrfs_volume_root_facts() {
+  local dir source fstype name part disk start end other
+  dir=$(dirname "$VOLUME_FILE")
+  while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+  read -r source fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$dir" 2>/dev/null | tail -1) || true
+  name=$(basename "$(readlink -f "$source" 2>/dev/null)" 2>/dev/null)
+  part=/sys/class/block/$name
+  case "$fstype" in ext4 | xfs) ;; *) fact root_growable 0; return ;; esac
+  if [ -z "$name" ] || [ ! -r "$part/partition" ]; then fact root_growable 0; return; fi
+  disk=$(readlink -f "$part/..")
+  start=$(cat "$part/start")
+  # Up to the next partition, or to the disk's end less GPT's backup table (34 sectors).
+  end=$(( $(cat "$disk/size") - 34 ))
+  for other in "$disk"/"$(basename "$disk")"*/start; do
+    [ "$(cat "$other")" -gt "$start" ] && [ "$(cat "$other")" -lt "$end" ] && end=$(cat "$other")
+  done
+  fact root_growable "$(( (end - start - $(cat "$part/size")) * 512 ))"
+  fact root_partition "/dev/$name"
+  fact root_disk "/dev/$(basename "$disk")"
+  fact root_partnum "$(cat "$part/partition")"
+  fact root_fstype "$fstype"
+  fact root_mount "$(findmnt -n -o TARGET -T "$dir" | tail -1)"
+}
+
 btrfs_volume_inspect() {
   os_fact
   fact mkfs "$(have mkfs.btrfs && echo yes || echo no)"
@@ -42,6 +69,7 @@ btrfs_volume_inspect() {
     fact dir mounted
   fi
   fact free_bytes "$(df -B1 --output=avail "$(dirname "$VOLUME_FILE")" 2>/dev/null | tail -1 | tr -d ' ')"
+  btrfs_volume_root_facts
   local ours others
   ours=$(grep -cxF "$(btrfs_volume_fstab_line)" /etc/fstab 2>/dev/null)
   others=$(awk -v dir="$MOUNT_DIR" -v line="$(btrfs_volume_fstab_line)" '$1 !~ /^#/ && $2 == dir && $0 != line' /etc/fstab 2>/dev/null | wc -l)
@@ -52,10 +80,21 @@ btrfs_volume_inspect() {
   fi
 }
 
-# Flags from pcc's plan (1 = do it): DO_INSTALL, DO_CREATE, DO_MOUNT, DO_GROW, DO_FSTAB, DO_DROPIN.
+# Flags from pcc's plan (1 = do it): DO_INSTALL, DO_GROW_ROOT (with ROOT_DISK, ROOT_PARTNUM,
+# ROOT_PARTITION, ROOT_FSTYPE, ROOT_MOUNT from the facts), DO_CREATE, DO_MOUNT, DO_GROW, DO_FSTAB, DO_DROPIN.
 btrfs_volume_apply() {
   set -euo pipefail
   if [ "${DO_INSTALL:-}" = 1 ]; then apt_install btrfs-progs; fi
+  if [ "${DO_GROW_ROOT:-}" = 1 ]; then
+    have growpart || apt_install cloud-guest-utils
+    local grown
+    # NOCHANGE: something else grew it since the inspect; the filesystem is grown all the same.
+    grown=$(growpart "$ROOT_DISK" "$ROOT_PARTNUM" 2>&1) || case "$grown" in NOCHANGE*) ;; *) fail "growpart $ROOT_DISK $ROOT_PARTNUM: $grown" ;; esac
+    case "$ROOT_FSTYPE" in
+      ext4) grown=$(resize2fs "$ROOT_PARTITION" 2>&1) || fail "resize2fs $ROOT_PARTITION: $(echo "$grown" | tr '\n' ' ')" ;;
+      xfs) grown=$(xfs_growfs "$ROOT_MOUNT" 2>&1) || fail "xfs_growfs $ROOT_MOUNT: $(echo "$grown" | tr '\n' ' ')" ;;
+    esac
+  fi
   if [ "${DO_CREATE:-}" = 1 ]; then
     # Made beside its final name and renamed when whole: an interrupted setup leaves no half volume.
     local new="$VOLUME_FILE.pcc-new"

@@ -1,3 +1,6 @@
+import { describeError } from '../../core/errors.js';
+import { providerOutput, type Engine } from '../engine.js';
+import type { HostRecord } from '../state.js';
 import type { StepContext, SetupStep, StepPlan } from './step.js';
 import { unsupportedOs } from './step.js';
 
@@ -42,6 +45,22 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
         apply[flag] = '1';
         changes.push(change);
       };
+      const free = Number(facts.free_bytes);
+      const growable = Number(facts.root_growable ?? 0);
+      /** Room for `needed` more bytes: there already, after growing the root partition, or none. */
+      const makeRoom = (needed: number): string | undefined => {
+        if (needed <= free) return undefined;
+        if (needed > free + growable) return notEnoughDisk(file, needed, free + growable);
+        add('DO_GROW_ROOT', `grow ${facts.root_partition} and its ${facts.root_fstype} filesystem by ${(growable / GIB).toFixed(1)} GiB into its disk`);
+        Object.assign(apply, {
+          ROOT_DISK: facts.root_disk ?? '',
+          ROOT_PARTNUM: facts.root_partnum ?? '',
+          ROOT_PARTITION: facts.root_partition ?? '',
+          ROOT_FSTYPE: facts.root_fstype ?? '',
+          ROOT_MOUNT: facts.root_mount ?? '',
+        });
+        return undefined;
+      };
 
       if (Number(facts.fstab_others ?? 0) > 0) {
         return { kind: 'refuse', reason: `/etc/fstab already mounts something else at ${dir}; remove that line, pcc adds its own` };
@@ -63,8 +82,8 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
           };
         }
         if (wanted > current || Number(facts.fs_bytes) < wanted) {
-          const free = Number(facts.free_bytes);
-          if (wanted - current > free) return { kind: 'refuse', reason: notEnoughDisk(file, wanted - current, free) };
+          const noRoom = makeRoom(wanted - current);
+          if (noRoom) return { kind: 'refuse', reason: noRoom };
           add('DO_GROW', `grow the volume from ${current / GIB} to ${gb} GiB`);
         }
       } else {
@@ -76,8 +95,8 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
           };
         }
         if (!facts.file_bytes) {
-          const free = Number(facts.free_bytes);
-          if (wanted > free) return { kind: 'refuse', reason: notEnoughDisk(file, wanted, free) };
+          const noRoom = makeRoom(wanted);
+          if (noRoom) return { kind: 'refuse', reason: noRoom };
           add('DO_CREATE', `create a ${gb} GiB btrfs volume in ${file}`);
         } else if (Number(facts.file_bytes) > wanted) {
           return {
@@ -85,6 +104,8 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
             reason: `VARLIBDOCKER_GB=${gb} is smaller than the existing ${Number(facts.file_bytes) / GIB} GiB volume ${file}: pcc does not shrink it; set VARLIBDOCKER_GB=${Number(facts.file_bytes) / GIB} or more`,
           };
         } else if (Number(facts.file_bytes) < wanted) {
+          const noRoom = makeRoom(wanted - Number(facts.file_bytes));
+          if (noRoom) return { kind: 'refuse', reason: noRoom };
           add('DO_GROW', `grow the volume from ${Number(facts.file_bytes) / GIB} to ${gb} GiB`);
         }
         add('DO_MOUNT', `mount it at ${dir}`);
@@ -96,14 +117,38 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
   };
 }
 
-/** /var/lib/docker on a btrfs volume in a loop file of VARLIBDOCKER_GB (the original's btrfs branch). */
-export const dockerStorage = btrfsVolumeStep({
-  id: 'docker-storage',
-  title: 'Docker storage on btrfs',
-  mountDir: '/var/lib/docker',
-  file: ({ config }) => config.varLibDocker.file,
-  orderUnit: 'docker.service',
-});
+/**
+ * /var/lib/docker on a btrfs volume in a loop file of VARLIBDOCKER_GB (the original's btrfs branch).
+ * Before it runs, providers that can grow a machine's disk (EC2) make room for a larger volume.
+ */
+export const dockerStorage: SetupStep = {
+  ...btrfsVolumeStep({
+    id: 'docker-storage',
+    title: 'Docker storage on btrfs',
+    mountDir: '/var/lib/docker',
+    file: ({ config }) => config.varLibDocker.file,
+    orderUnit: 'docker.service',
+  }),
+  prepare: fitDisks,
+};
+
+/**
+ * Asks each provider to grow its running hosts' disks for VARLIBDOCKER_GB. A provider that cannot
+ * (AWS allows one change per volume every 6 hours) is reported, and the step then refuses on the
+ * hosts that lack room, saying so; the other hosts are set up all the same.
+ */
+async function fitDisks(engine: Engine, hosts: HostRecord[]): Promise<void> {
+  const running = hosts.filter((host) => host.state === 'running');
+  for (const [name, provider] of engine.providers) {
+    const names = running.filter((host) => host.provider === name).map((host) => host.name);
+    if (names.length === 0 || !provider.fitDisks) continue;
+    try {
+      await provider.fitDisks(names, engine.config.varLibDocker.gb, providerOutput(engine));
+    } catch (error) {
+      engine.events.emit({ type: 'log', level: 'warn', message: describeError(error) });
+    }
+  }
+}
 
 function notEnoughDisk(file: string, needed: number, free: number): string {
   return `not enough free disk for ${file}: it needs ${(needed / GIB).toFixed(1)} GiB, the filesystem has ${(free / GIB).toFixed(1)} GiB free; free some space or lower VARLIBDOCKER_GB`;

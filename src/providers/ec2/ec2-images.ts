@@ -127,6 +127,7 @@ export async function createHostImage(api: Ec2Api, project: string, host: string
     [TAG.host]: host,
     [TAG.instanceType]: instance.InstanceType,
     [TAG.market]: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    [TAG.systemGb]: tagValue(instance.Tags, TAG.systemGb),
   });
   const created = await api.call(`save ${host} as an image`, (client) =>
     client.send(

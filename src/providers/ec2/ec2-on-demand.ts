@@ -60,6 +60,10 @@ export class OnDemandEc2Provider implements Provider {
     return (await this.#provider()).sshEndpoint(name);
   }
 
+  async fitDisks(names: string[], dockerGb: number, output: ProviderOutput): Promise<void> {
+    return (await this.#provider()).fitDisks?.(names, dockerGb, output);
+  }
+
   async saveImage(names: string[], output: ProviderOutput): Promise<void> {
     return (await this.#provider()).saveImage?.(names, output);
   }

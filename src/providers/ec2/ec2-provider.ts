@@ -40,8 +40,10 @@ import {
 } from '../provider.js';
 import { admittedCidrs, ensureAccess, NEW_ACCESS, releaseAccess, type Access } from './ec2-access.js';
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
+import { fitRootVolumes, rootGbFor, systemGbOf } from './ec2-disks.js';
 import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
-import { waitUntilNotPending, hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
+import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
+import { waitUntilNotPending } from './ec2-waiters.js';
 import { findLeftovers } from './ec2-leaks.js';
 import { TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';
 import { EC2_CAPABILITIES, ec2InUse, ec2RegionFile } from './ec2-usage.js';
@@ -54,8 +56,10 @@ const KEEP_HOST_KEYS = '#cloud-config\nssh_deletekeys: false\n';
 /** What one launch needs. */
 interface LaunchSpec {
   image: LaunchImage;
-  /** Added to the image's root disk: room for the btrfs volume behind /var/lib/docker. */
-  extraGb: number;
+  /** The root disk: the system plus room for the btrfs volume behind /var/lib/docker. */
+  rootGb: number;
+  /** The system's part of it, tagged so a later, larger VARLIBDOCKER_GB can grow the disk. */
+  systemGb: number | undefined;
   instanceType: string;
   computeType: ComputeType;
   spot: boolean;
@@ -116,7 +120,8 @@ export class Ec2Provider implements Provider {
     const architecture = await this.#checkInstanceType(instanceType, computeType);
     const image = await baseImage(this.#api, this.#config, computeType, architecture);
     const access = await this.#access(output);
-    const spec: LaunchSpec = { image, extraGb: this.#config.varLibDocker.gb, instanceType, computeType, spot: request.spot ?? false, access };
+    const rootGb = rootGbFor(image.rootGb, this.#config.varLibDocker.gb);
+    const spec: LaunchSpec = { image, rootGb, systemGb: image.rootGb, instanceType, computeType, spot: request.spot ?? false, access };
     const launched: Machine[] = [];
     for (let index = 0; index < request.count; index++) {
       let instance: Instance;
@@ -171,8 +176,12 @@ export class Ec2Provider implements Provider {
           await this.#api.wait(`image ${image.ImageId} of ${name}`, waitUntilImageAvailable, { ImageIds: [image.ImageId ?? ''] }, 2 * 60 * 60);
         }
         const instanceType = tagValue(image.Tags, TAG.instanceType) ?? this.#config.aws.instanceTypes[computeTypeOf(image)];
+        const launch = launchImage(image);
+        const systemGb = systemGbOf(image);
+        // The image's disk already holds the volume as it was saved; a VARLIBDOCKER_GB raised since adds room.
+        const rootGb = Math.max(launch.rootGb, systemGb === undefined ? 0 : rootGbFor(systemGb, this.#config.varLibDocker.gb));
         const instance = await this.#launch(
-          { image: launchImage(image), extraGb: 0, instanceType, computeType: computeTypeOf(image), spot: tagValue(image.Tags, TAG.market) === 'spot', access, host: name },
+          { image: launch, rootGb, systemGb, instanceType, computeType: computeTypeOf(image), spot: tagValue(image.Tags, TAG.market) === 'spot', access, host: name },
           output,
         );
         ready.push(instance.InstanceId ?? '');
@@ -222,6 +231,11 @@ export class Ec2Provider implements Provider {
     const project = this.#config.project.id;
     await Promise.all(chosen.map(([name, instance]) => createHostImage(this.#api, project, name, instance, output)));
     await this.#terminate(chosen.map(([, instance]) => instance), output);
+  }
+
+  async fitDisks(names: string[], dockerGb: number, output: ProviderOutput): Promise<void> {
+    const { instances } = await this.#holdings();
+    await fitRootVolumes(this.#api, this.#instancesOf(names, instances).filter((instance) => instance.State?.Name === 'running'), dockerGb, output);
   }
 
   async destroy(names: string[], output: ProviderOutput): Promise<void> {
@@ -347,7 +361,13 @@ export class Ec2Provider implements Provider {
 
   async #launch(spec: LaunchSpec, output: ProviderOutput): Promise<Instance> {
     const project = this.#config.project.id;
-    const resourceTags = tags({ [TAG.project]: project, [TAG.name]: `pcc-${project}-${spec.computeType}`, [TAG.type]: spec.computeType, [TAG.host]: spec.host });
+    const resourceTags = tags({
+      [TAG.project]: project,
+      [TAG.name]: `pcc-${project}-${spec.computeType}`,
+      [TAG.type]: spec.computeType,
+      [TAG.host]: spec.host,
+      [TAG.systemGb]: spec.systemGb === undefined ? undefined : String(spec.systemGb),
+    });
     const input: RunInstancesCommandInput = {
       ImageId: spec.image.id,
       InstanceType: spec.instanceType as _InstanceType,
@@ -358,7 +378,7 @@ export class Ec2Provider implements Provider {
       NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: [spec.access.groupId], DeleteOnTermination: true }],
       // The same token on every retry: AWS launches at most one instance for it.
       ClientToken: randomUUID(),
-      BlockDeviceMappings: [{ DeviceName: spec.image.rootDevice, Ebs: { VolumeSize: spec.image.rootGb + spec.extraGb, VolumeType: 'gp3', DeleteOnTermination: true } }],
+      BlockDeviceMappings: [{ DeviceName: spec.image.rootDevice, Ebs: { VolumeSize: spec.rootGb, VolumeType: 'gp3', DeleteOnTermination: true } }],
       MetadataOptions: { HttpTokens: 'required' },
       TagSpecifications: tagSpecs(spec.spot ? ['instance', 'volume', 'spot-instances-request'] : ['instance', 'volume'], resourceTags),
       ...(spec.spot ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } } } : {}),

@@ -14,6 +14,8 @@ export const TAG = {
   /** What a saved image was launched as, so resuming it launches the same. */
   instanceType: 'pcc:instance-type',
   market: 'pcc:market',
+  /** The image's own root disk size (GiB), without the room for Docker's volume added at launch. */
+  systemGb: 'pcc:system-gb',
 } as const;
 
 export function tags(values: Record<string, string | undefined>): Tag[] {
