@@ -551,6 +551,7 @@ describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
     await withDockerGb(root, fake, 25).fitDisks([id], 25, output);
     const volumeId = rootVolume(fake, id)?.VolumeId;
     expect(fake.inputs(ModifyVolumeCommand)).toEqual([{ VolumeId: volumeId, Size: 8 + 25 }]);
+    expect(rootVolume(fake, id)?.Size).toBe(33);
     // Returned only once AWS applied the size (optimizing): the host's setup grows into it next.
     expect(resized).toEqual([`${volumeId} 18->33`]);
     expect(fake.modifications.get(volumeId ?? '')?.at(-1)?.ModificationState).toMatch(/optimizing|completed/);
@@ -601,12 +602,16 @@ describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
     await save(engine, id, { image: true });
     await withDockerGb(root, fake, 10).start([id], output);
     expect(fake.inputs(RunInstancesCommand).at(-1)?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(18);
+    const first = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
+    expect(rootVolume(fake, first)?.Size).toBe(18);
 
     await reconcile(engine);
     await save(engine, id, { image: true });
     await withDockerGb(root, fake, 30).start([id], output);
     const resumed = fake.inputs(RunInstancesCommand).at(-1);
     expect(resumed?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(8 + 30);
+    const running = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
+    expect(rootVolume(fake, running)?.Size).toBe(38);
     // The system size travels with the host through its images, for the next raise.
     expect(resumed?.TagSpecifications?.[0]?.Tags).toContainEqual({ Key: 'pcc:system-gb', Value: '8' });
   });
