@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+
+/** init's address on the overlay (index 1 of the default subnet). */
+const INIT_OVERLAY = '10.128.0.1';
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSHAREKEY';
+/** The project folder's owner, as a user's own laptop account would be. */
+const USER_UID = 1000;
 
 interface BuildResult { image: string; outcome: string; reason?: string; durationMs: number }
 interface InitReport {
@@ -52,8 +58,9 @@ describe('the controller init on the fleet', () => {
     }
     writeFileSync(path.join(docker, '050-solo', 'solo.txt'), 'solo\n');
     cpSync(path.resolve('docker/999-mybusybox'), path.join(docker, '999-mybusybox'), { recursive: true });
-    // The fleet's machines reach init on the Docker bridge (no overlay here).
-    writeFileSync(path.join(project.root, 'config', 'hosts', 'global.env'), 'NFS_CLIENTS=172.16.0.0/12\n');
+    // AWS keys the share must never serve, and a project folder owned by a user, as on a laptop.
+    writeFileSync(path.join(project.root, 'config', '.private'), `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`, { mode: 0o600 });
+    chownSync(project.root, USER_UID, USER_UID);
   });
   afterAll(async () => {
     await pcc(project, ['destroy', 'all', '--yes']);
@@ -132,15 +139,37 @@ describe('the controller init on the fleet', () => {
     expect(ran.stdout.trim()).toBe('base');
   });
 
-  it('serves the project folder over NFS both ways, with pcc state hidden', async () => {
-    const address = await initAddress();
+  it('serves the project folder over NFS both ways to the hosts over the overlay, root squashed to the owner', async () => {
     const compute = `pcc-${project.name}-vagrant1`;
     writeFileSync(path.join(project.root, 'from-laptop.txt'), 'written on the workstation\n');
-    expect(await onHost(compute, `nfs-cat 'nfs://${address}/project/from-laptop.txt?version=4'`)).toBe('written on the workstation');
-    await onHost(compute, `echo written on a host > /tmp/w.txt && nfs-cp /tmp/w.txt 'nfs://${address}/project/from-host.txt?version=4'`);
+    expect(await onHost(compute, `nfs-cat 'nfs://${INIT_OVERLAY}/project/from-laptop.txt?version=4'`)).toBe('written on the workstation');
+    // nfs-cp runs as root on the host: the file is the project owner's, never root's.
+    await onHost(compute, `echo written on a host > /tmp/w.txt && nfs-cp /tmp/w.txt 'nfs://${INIT_OVERLAY}/project/from-host.txt?version=4'`);
     expect(readFileSync(path.join(project.root, 'from-host.txt'), 'utf8')).toBe('written on a host\n');
-    const state = await execa('docker', ['exec', compute, 'nfs-ls', `nfs://${address}/project/.pcc?version=4`], { reject: false });
-    expect(state.stdout).not.toMatch(/state\.json|known_hosts|vagrant/);
+    expect(statSync(path.join(project.root, 'from-host.txt')).uid).toBe(USER_UID);
+  });
+
+  it('never serves .pcc or config (the AWS keys), and admits only the hosts\' own overlay addresses', async () => {
+    const compute = `pcc-${project.name}-vagrant1`;
+    const listing = (folder: string) => execa('docker', ['exec', compute, 'nfs-ls', `nfs://${INIT_OVERLAY}/project/${folder}?version=4`], { reject: false });
+    expect((await listing('')).stdout).toMatch(/from-laptop\.txt/);
+    // Each is an empty read-only mount on init, which the server does not even enter.
+    const hidden = { '.pcc': /state\.json|known_hosts|ssh|Vagrantfile/, config: /\.private|project\.env/ };
+    for (const [folder, contents] of Object.entries(hidden)) {
+      const listed = await listing(folder);
+      expect(`${listed.stdout}${listed.stderr}`, folder).not.toMatch(contents);
+    }
+    expect(existsSync(path.join(project.root, 'config', 'project.env'))).toBe(true);
+    const secret = await execa('docker', ['exec', compute, 'nfs-cat', `nfs://${INIT_OVERLAY}/project/config/.private?version=4`], { reject: false });
+    expect(secret.exitCode).not.toBe(0);
+    expect(`${secret.stdout}${secret.stderr}`).not.toContain(SECRET);
+    // The workstation's files are untouched behind the hiding mounts on init.
+    expect(readFileSync(path.join(project.root, 'config', '.private'), 'utf8')).toContain(SECRET);
+    // Not a member's overlay address: init itself, and a host coming over the Docker bridge instead.
+    const fromInit = await execa('docker', ['exec', initContainer, 'nfs-ls', `nfs://${INIT_OVERLAY}/project?version=4`], { reject: false });
+    expect(fromInit.exitCode, fromInit.stdout).not.toBe(0);
+    const overBridge = await execa('docker', ['exec', compute, 'nfs-ls', `nfs://${await initAddress()}/project?version=4`], { reject: false });
+    expect(overBridge.exitCode, overBridge.stdout).not.toBe(0);
   });
 
   it('lists a catalog of more than a page (150 more repositories) whole', async () => {

@@ -41,15 +41,33 @@ describe("init's registry service", () => {
 describe("init's project share", () => {
   const done: Facts = { os: 'debian', export_dir: 'yes', installed: 'yes', hidden: 'ok', conf: 'ok', active: 'active' };
 
-  it('exports to the overlay subnet unless NFS_CLIENTS says otherwise', () => {
+  const member = (name: string, index: number) => ({ name, index, peerId: undefined, endpoint: undefined });
+
+  it("exports to each host's own overlay address (never init's, never the subnet), root squashed, hiding .pcc and config", () => {
     const fresh = { ...done, installed: 'no', hidden: 'absent', conf: 'differs', active: 'inactive' };
-    expect(projectExport.plan(fresh, context())).toEqual({
+    const withHosts = { ...context(), members: () => [member('init', 1), member('vagrant2', 3), member('vagrant1', 2)] };
+    expect(projectExport.plan(fresh, withHosts)).toEqual({
       kind: 'change',
-      changes: ['install nfs-ganesha', "hide pcc's state folder (.pcc) from the share", 'export /srv/pcc/project as /project to 10.128.0.0/16 (NFSv4, read-write)', 'start nfs-ganesha'],
+      changes: [
+        'install nfs-ganesha',
+        'hide .pcc and config from the share',
+        'export /srv/pcc/project as /project to 10.128.0.2/32, 10.128.0.3/32 (NFSv4, read-write, root squashed)',
+        'start nfs-ganesha',
+      ],
       apply: { DO_INSTALL: '1', DO_HIDE: '1', DO_CONF: '1' },
     });
-    expect(projectExport.inputs(context({ 'hosts/global.env': 'NFS_CLIENTS=192.168.56.0/24, 10.128.0.0/16\n' })).CLIENTS).toBe('192.168.56.0/24, 10.128.0.0/16');
+    expect(projectExport.inputs(withHosts)).toMatchObject({ CLIENTS: '10.128.0.2/32, 10.128.0.3/32', HIDE_DIRS: '/srv/pcc/project/.pcc\n/srv/pcc/project/config' });
+    // Before any host exists, nobody is admitted.
+    expect(projectExport.inputs(context()).CLIENTS).toBe('');
+    expect(projectExport.plan({ ...fresh, conf: 'differs' }, context())).toMatchObject({ changes: expect.arrayContaining([expect.stringContaining('to no host yet')]) });
+    // NFS_CLIENTS replaces the hosts' addresses.
+    expect(projectExport.inputs({ ...context({ 'hosts/global.env': 'NFS_CLIENTS=192.168.56.0/24, 10.128.0.0/16\n' }), members: withHosts.members }).CLIENTS).toBe('192.168.56.0/24, 10.128.0.0/16');
     expect(projectExport.plan(done, context())).toEqual({ kind: 'unchanged' });
+  });
+
+  it('a share of a subfolder (PROJECT_DIR) hides nothing it does not hold', () => {
+    const sub = context({ 'project.env': 'PROJECT_DIR=data\n' });
+    expect(projectExport.inputs(sub)).toMatchObject({ EXPORT_DIR: '/srv/pcc/project/data', HIDE_DIRS: '' });
   });
 
   it('refuses when init does not see the project folder', () => {

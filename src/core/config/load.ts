@@ -22,8 +22,8 @@ export interface HostSettings {
   registryHost: string;
   nfsServer: string;
   nfsExport: string;
-  /** Networks the share is exported to. */
-  nfsClients: string[];
+  /** Networks the share is exported to (NFS_CLIENTS); undefined: each host's own overlay address. */
+  nfsClients: string[] | undefined;
   /** Mount options for /project, with pcc's defaults when NFS_OPTS is empty. */
   nfsOpts: string;
   overlay: {
@@ -149,7 +149,7 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       registryHost: required('REGISTRY_HOST', role),
       nfsServer: required('NFS_SERVER', role),
       nfsExport: required('NFS_EXPORT', role),
-      nfsClients: read('NFS_CLIENTS', role) ?? [required('OVERLAY_SUBNET', role)],
+      nfsClients: read('NFS_CLIENTS', role),
       nfsOpts: required('NFS_OPTS', role) || DEFAULT_NFS_OPTS,
       overlay: {
         driver: required('OVERLAY_DRIVER', role),

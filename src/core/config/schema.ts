@@ -237,7 +237,7 @@ export const KEYS = {
       'the share is exported only inside private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10), e.g. the overlay subnet',
     ),
     default: undefined,
-    doc: 'Comma list of CIDRs the share is exported to; unset: the overlay subnet. Never the world.',
+    doc: "Comma list of CIDRs the share is exported to; unset: each host's own overlay address. Never the world.",
   },
   NFS_OPTS: {
     file: 'hosts/global.env',

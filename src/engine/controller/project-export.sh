@@ -1,12 +1,17 @@
 # Controller step project-export: the project folder served over NFSv4 by nfs-ganesha (userspace, so
-# it works where the kernel has no NFS server), to the pcc networks only. pcc's own state folder is
-# hidden from the export by an empty read-only folder mounted over it.
-# Inputs (environment): EXPORT_DIR, PSEUDO, CLIENTS (comma-separated CIDRs), HIDE_DIR (or empty).
+# it works where the kernel has no NFS server), to the project's hosts only. Root on a host is
+# squashed to the folder's owner. pcc's state folder and config/ (the AWS keys) are hidden from the
+# export by an empty read-only folder mounted over each.
+# Inputs (environment): EXPORT_DIR, PSEUDO, CLIENTS (comma-separated CIDRs; empty: none yet),
+# HIDE_DIRS (newline-separated folders, or empty).
 
 GANESHA_CONF=/etc/ganesha/ganesha.conf
 EMPTY_DIR=/var/lib/pcc/empty
 
 project_export_conf() {
+  local owner group
+  owner=$(stat -c %u "$EXPORT_DIR" 2>/dev/null || echo 65534)
+  group=$(stat -c %g "$EXPORT_DIR" 2>/dev/null || echo 65534)
   cat <<CONF
 # Written by pcc: the project share.
 NFS_CORE_PARAM { Protocols = 4; NFS_Port = 2049; Enable_NLM = false; Enable_RQUOTA = false; }
@@ -20,14 +25,26 @@ EXPORT {
   Protocols = 4;
   Transports = TCP;
   SecType = sys;
-  Squash = No_Root_Squash;
+  # Root on a host writes as the folder's owner, not as root (unless the folder is root's own).
+  Squash = Root_Squash;
+  Anonymous_Uid = $owner;
+  Anonymous_Gid = $group;
   FSAL { Name = VFS; }
-  CLIENT { Clients = $CLIENTS; Access_Type = RW; }
-}
 CONF
+  if [ -n "$CLIENTS" ]; then echo "  CLIENT { Clients = $CLIENTS; Access_Type = RW; }"; fi
+  echo "}"
 }
 
-project_export_hide_line() { echo "$EMPTY_DIR $HIDE_DIR none bind,ro,nofail 0 0"; }
+# fstab fields escape spaces as \040.
+project_export_hide_line() { echo "$EMPTY_DIR ${1// /\\040} none bind,ro,nofail 0 0"; }
+
+project_export_hidden() {
+  local dir
+  while IFS= read -r dir; do
+    [ -n "$dir" ] || continue
+    findmnt -n --mountpoint "$dir" >/dev/null && grep -qxF "$(project_export_hide_line "$dir")" /etc/fstab || return 1
+  done <<< "$HIDE_DIRS"
+}
 
 project_export_inspect() {
   os_fact
@@ -35,22 +52,23 @@ project_export_inspect() {
   fact export_dir "$( [ -d "$EXPORT_DIR" ] && echo yes || echo no)"
   fact conf "$(cmp -s "$GANESHA_CONF" <(project_export_conf) && echo ok || echo differs)"
   fact active "$(systemctl is-active nfs-ganesha 2>/dev/null || echo inactive)"
-  if [ -n "$HIDE_DIR" ]; then
-    fact hidden "$(findmnt -n --mountpoint "$HIDE_DIR" >/dev/null && grep -qxF "$(project_export_hide_line)" /etc/fstab && echo ok || echo no)"
-  else
-    fact hidden ok
-  fi
+  fact hidden "$(project_export_hidden && echo ok || echo no)"
 }
 
 project_export_apply() {
   set -euo pipefail
   if [ "${DO_INSTALL:-}" = 1 ]; then apt_install nfs-ganesha nfs-ganesha-vfs; fi
   if [ "${DO_HIDE:-}" = 1 ]; then
-    mkdir -p "$EMPTY_DIR" "$HIDE_DIR"
-    grep -vxF "$(project_export_hide_line)" /etc/fstab > /etc/fstab.pcc || true
-    project_export_hide_line >> /etc/fstab.pcc
-    chmod 644 /etc/fstab.pcc && mv -f /etc/fstab.pcc /etc/fstab
-    findmnt -n --mountpoint "$HIDE_DIR" >/dev/null || mount "$HIDE_DIR"
+    local dir
+    mkdir -p "$EMPTY_DIR"
+    while IFS= read -r dir; do
+      [ -n "$dir" ] || continue
+      mkdir -p "$dir"
+      grep -vxF "$(project_export_hide_line "$dir")" /etc/fstab > /etc/fstab.pcc || true
+      project_export_hide_line "$dir" >> /etc/fstab.pcc
+      chmod 644 /etc/fstab.pcc && mv -f /etc/fstab.pcc /etc/fstab
+      findmnt -n --mountpoint "$dir" >/dev/null || mount --bind -o ro "$EMPTY_DIR" "$dir"
+    done <<< "$HIDE_DIRS"
   fi
   if [ "${DO_CONF:-}" = 1 ]; then project_export_conf | write_file "$GANESHA_CONF" 644; fi
   mkdir -p /var/run/ganesha

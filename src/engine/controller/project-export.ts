@@ -1,39 +1,69 @@
 import path from 'node:path';
 import { INIT_FOLDERS } from '../../providers/provider.js';
+import { overlayAddress } from '../overlay/addressing.js';
 import { unsupportedOs, type SetupStep, type StepContext, type StepPlan } from '../setup/step.js';
 
-/** Where init sees the shared folder and pcc's state folder, if the share holds it. */
-export function exportPaths({ config }: StepContext): { exportDir: string | undefined; hideDir: string } {
-  const relative = path.relative(config.root, config.project.shareDir);
-  const inside = !relative.startsWith('..') && !path.isAbsolute(relative);
-  const exportDir = inside ? path.posix.join(INIT_FOLDERS.project, ...relative.split(path.sep).filter(Boolean)) : undefined;
-  const stateRelative = path.relative(config.project.shareDir, config.stateDir);
-  const stateInside = !stateRelative.startsWith('..') && !path.isAbsolute(stateRelative);
-  const hideDir = inside && stateInside ? path.posix.join(exportDir ?? '', ...stateRelative.split(path.sep)) : '';
-  return { exportDir, hideDir };
+/** Where a folder of the workstation's project is on init, or undefined when init does not see it. */
+function onInit(context: StepContext, folder: string): string | undefined {
+  const relative = path.relative(context.config.root, folder);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return path.posix.join(INIT_FOLDERS.project, ...relative.split(path.sep).filter(Boolean));
+}
+
+/** Whether `inner` lies in `outer` (or is it). */
+function within(inner: string, outer: string): boolean {
+  const relative = path.relative(outer, inner);
+  return !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 /**
- * The project folder served over NFSv4 from init by nfs-ganesha, to NFS_CLIENTS only; pcc's `.pcc/`
- * (keys, state) is hidden from the share.
+ * Where init sees the shared folder, and the folders of it the share must never show: pcc's state
+ * (`.pcc/`: its SSH key, the Vagrantfile, state) and `config/` (`config/.private` holds the AWS keys).
+ * A whole folder is hidden, not the one file: an editor that saves by renaming would drop a mount
+ * over a single file.
+ */
+export function exportPaths(context: StepContext): { exportDir: string | undefined; hideDirs: string[] } {
+  const { config } = context;
+  const exportDir = onInit(context, config.project.shareDir);
+  const secretDirs = [config.stateDir, path.join(config.root, 'config')];
+  const hideDirs = exportDir === undefined ? [] : secretDirs.filter((dir) => within(dir, config.project.shareDir)).map((dir) => onInit(context, dir) ?? '');
+  return { exportDir, hideDirs };
+}
+
+/**
+ * Who may mount the share: NFS_CLIENTS where set; otherwise each other member's own overlay
+ * address, so a container on the overlay, or anything else in the subnet, is refused.
+ */
+export function shareClients(context: StepContext): string[] {
+  if (context.settings.nfsClients) return context.settings.nfsClients;
+  return context
+    .members()
+    .filter((member) => member.name !== context.host.name)
+    .map((member) => `${overlayAddress(context.settings.overlay, member.index).address}/32`)
+    .sort();
+}
+
+/**
+ * The project folder served over NFSv4 from init by nfs-ganesha, read-write to the project's hosts
+ * only, with root squashed to the folder's owner; `.pcc/` and `config/` are hidden from it.
  */
 export const projectExport: SetupStep = {
   id: 'project-export',
   script: 'controller/project-export',
   title: 'Project share (NFS server)',
   inputs: (context) => {
-    const { exportDir, hideDir } = exportPaths(context);
+    const { exportDir, hideDirs } = exportPaths(context);
     return {
       EXPORT_DIR: exportDir ?? '',
       PSEUDO: context.settings.nfsExport,
-      CLIENTS: context.settings.nfsClients.join(', '),
-      HIDE_DIR: hideDir,
+      CLIENTS: shareClients(context).join(', '),
+      HIDE_DIRS: hideDirs.join('\n'),
     };
   },
   plan(facts, context): StepPlan {
     const unsupported = unsupportedOs(facts);
     if (unsupported) return unsupported;
-    const { exportDir } = exportPaths(context);
+    const { exportDir, hideDirs } = exportPaths(context);
     if (!exportDir) {
       return { kind: 'refuse', reason: `PROJECT_DIR ${context.config.project.shareDir} is outside the project folder, which is all init can see; choose a folder inside it` };
     }
@@ -48,11 +78,12 @@ export const projectExport: SetupStep = {
     }
     if (facts.hidden !== 'ok') {
       apply.DO_HIDE = '1';
-      changes.push("hide pcc's state folder (.pcc) from the share");
+      changes.push(`hide ${hideDirs.map((dir) => path.posix.relative(exportDir, dir)).join(' and ')} from the share`);
     }
     if (facts.conf !== 'ok') {
       apply.DO_CONF = '1';
-      changes.push(`export ${exportDir} as ${context.settings.nfsExport} to ${context.settings.nfsClients.join(', ')} (NFSv4, read-write)`);
+      const clients = shareClients(context);
+      changes.push(`export ${exportDir} as ${context.settings.nfsExport} to ${clients.length > 0 ? clients.join(', ') : 'no host yet'} (NFSv4, read-write, root squashed)`);
     }
     if (facts.active !== 'active') changes.push('start nfs-ganesha');
     return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'change', changes, apply };

@@ -10,6 +10,7 @@ import { reconcile } from '../reconcile.js';
 import { sshTarget } from '../ssh/pool.js';
 import type { SshTarget } from '../ssh/pool.js';
 import type { HostRecord } from '../state.js';
+import { projectExport } from '../controller/project-export.js';
 import { cuda } from './cuda.js';
 import { dockerEngine } from './docker-engine.js';
 import { dockerStorage } from './docker-storage.js';
@@ -79,6 +80,7 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     options.steps ?? hostSteps(engine.config, host.role).filter((step) => options.only?.includes(step.id) ?? true);
   if (!options.dryRun) {
     for (const step of new Set(hosts.flatMap(stepsOf))) await step.prepare?.(engine, hosts.filter((host) => stepsOf(host).includes(step)));
+    if (hosts.some((host) => host.role === 'compute' && stepsOf(host).includes(projectShare))) await admitToShare(engine);
   }
   const current = engine.state.read().hosts;
   const queue = new PQueue({ concurrency: options.concurrency ?? 8 });
@@ -95,6 +97,18 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     ...(summary.ok ? {} : { error: failureLines(summary).join('; ') }),
   });
   return summary;
+}
+
+/**
+ * The share admits only the hosts' own overlay addresses (unless NFS_CLIENTS says otherwise), so
+ * init's export learns of new hosts before they mount it. Nothing to do while init is not running:
+ * the hosts' share step then says so.
+ */
+async function admitToShare(engine: Engine): Promise<void> {
+  const init = engine.state.read().hosts.init;
+  if (init?.state !== 'running' || !init.ssh) return;
+  const result = await setupHost(engine, init, [projectExport], {});
+  await recordSetup(engine, [result], false);
 }
 
 /** "host: step: reason" for every failed step. */
