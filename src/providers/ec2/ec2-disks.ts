@@ -42,12 +42,13 @@ export async function fitRootVolumes(api: Ec2Api, instances: Instance[], dockerG
     api.all('look up the root disks', (client, NextToken) => client.send(new DescribeVolumesCommand({ VolumeIds: ids, ...(NextToken ? { NextToken } : {}) })), (page) => page.Volumes ?? []),
     api.all('look up changes to the root disks', (client, NextToken) => client.send(new DescribeVolumesModificationsCommand({ VolumeIds: ids, ...(NextToken ? { NextToken } : {}) })), (page) => page.VolumesModifications ?? []),
   ]);
+  const latestChanges = latestPerVolume(modifications);
   const growing: string[] = [];
   for (const volume of volumes) {
     const volumeId = volume.VolumeId ?? '';
     const target = wanted.get(volumeId);
     if (!target) continue;
-    const latest = latestPerVolume(modifications).find((modification) => modification.VolumeId === volumeId && modification.ModificationState !== 'failed');
+    const latest = latestChanges.find((modification) => modification.VolumeId === volumeId && modification.ModificationState !== 'failed');
     if (Math.max(latest?.TargetSize ?? 0, volume.Size ?? 0) >= target.gb) {
       if (latest?.ModificationState === 'modifying') growing.push(volumeId);
       continue;

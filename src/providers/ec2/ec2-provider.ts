@@ -234,8 +234,10 @@ export class Ec2Provider implements Provider {
   }
 
   async fitDisks(names: string[], dockerGb: number, output: ProviderOutput): Promise<void> {
-    const { instances } = await this.#holdings();
-    await fitRootVolumes(this.#api, this.#instancesOf(names, instances).filter((instance) => instance.State?.Name === 'running'), dockerGb, output);
+    await this.#checkRegion();
+    // Only running instances: saved images are not asked for, as every setup of an EC2 host comes here.
+    const running = await projectInstances(this.#api, this.#config.project.id, ['running']);
+    await fitRootVolumes(this.#api, running.filter((instance) => names.includes(hostOf(instance))), dockerGb, output);
   }
 
   async destroy(names: string[], output: ProviderOutput): Promise<void> {
