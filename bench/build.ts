@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildImages, scanImageFolders } from '../src/engine/builds.js';
 import { loadConfig } from '../src/core/config/load.js';
-import { INIT_REGISTRY, initController, initDocker, initRegistry, requireInit } from '../src/engine/controller/init.js';
+import { initController, initDocker, initRegistry, requireInit } from '../src/engine/controller/init.js';
+import { INIT_REGISTRY } from '../src/engine/registry.js';
+import { registryCredentials } from '../src/engine/registry-credentials.js';
 import { createEngine } from '../src/engine/engine.js';
 import { destroy } from '../src/engine/lifecycle.js';
 import { sshTarget } from '../src/engine/ssh/pool.js';
@@ -56,7 +58,8 @@ try {
   if (!report.ok) throw new Error(`pcc init failed: ${JSON.stringify(report.builds?.results ?? report.setup)}`);
   const host = requireInit(engine);
   const target = sshTarget(host);
-  const services = { docker: initDocker(engine, host), registry: initRegistry(engine, host), registryHost: INIT_REGISTRY };
+  const { username, password } = registryCredentials(engine.config);
+  const services = { docker: initDocker(engine, host), registry: initRegistry(engine, host), registryHost: INIT_REGISTRY, login: { username, password } };
   const run = async (command: string) => {
     const result = await engine.ssh.exec(target, command, { quiet: true });
     if (result.code !== 0) throw new Error(`${command}: ${result.stderr}`);

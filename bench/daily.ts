@@ -26,7 +26,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../src/core/config/load.js';
 import { mergeDaemonJson } from '../src/engine/setup/daemon-json.js';
-import { fleetEnv, median, timed } from './fleet.js';
+import { fleetEnv, floorRegistryInputs, median, timed } from './fleet.js';
 
 const GB = 3;
 const COUNT = 4;
@@ -123,7 +123,7 @@ async function pccSetup(project: Project, args: string[], expected = 0, allowedF
 /** bench/setup's floor: the plain script over one ssh call per host, all hosts at once. */
 function floorCommand(project: Project): string {
   const config = loadConfig(project.root, project.env);
-  const daemonJson = mergeDaemonJson('absent', { storageDriver: 'btrfs', insecureRegistries: [config.hosts.compute.registryHost] }) ?? '';
+  const daemonJson = mergeDaemonJson('absent', { storageDriver: 'btrfs' }) ?? '';
   const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
   return `sudo env VOLUME_FILE=${quote(config.varLibDocker.file)} VOLUME_GB=${GB} REGISTRY_HOST=${quote(config.hosts.compute.registryHost)} DAEMON_JSON=${quote(daemonJson)} bash -s`;
 }
@@ -133,12 +133,12 @@ const floorScript = readFileSync(new URL('setup-floor.sh', import.meta.url), 'ut
 function floorSetup(project: Project, names: string[]): Promise<number> {
   const command = floorCommand(project);
   return timed(() =>
-    Promise.all(names.map((name) => execa('ssh', ['-F', path.join(project.home, '.ssh', 'config'), '-o', 'BatchMode=yes', name, command], { input: floorScript }))),
+    Promise.all(names.map((name) => execa('ssh', ['-F', path.join(project.home, '.ssh', 'config'), '-o', 'BatchMode=yes', name, command], { input: floorRegistryInputs(loadConfig(project.root, project.env)) + floorScript }))),
   );
 }
 
 async function vagrantStatus(project: Project): Promise<void> {
-  await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(project.root, '.pcc', 'vagrant'), env: project.env, extendEnv: false, stdin: 'ignore' });
+  await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(loadConfig(project.root, project.env).privateDir, 'vagrant'), env: project.env, extendEnv: false, stdin: 'ignore' });
 }
 
 async function pccStatus(project: Project): Promise<void> {

@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import type { Config } from '../src/core/config/load.js';
+import { registryCredentials } from '../src/engine/registry-credentials.js';
 
 /** Brings the test fleet up (idempotent) and puts its settings into this process's environment. */
 export async function fleetEnv(): Promise<void> {
@@ -20,4 +22,12 @@ export async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** bench/setup-floor.sh's registry inputs (the CA and the login pcc's setup gives hosts), as lines put before the script on its stdin. */
+export function floorRegistryInputs(config: Config): string {
+  const credentials = registryCredentials(config);
+  const login = JSON.stringify({ ServerURL: config.hosts.compute.registryHost, Username: credentials.username, Secret: credentials.password.reveal() });
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+  return `CA_CERT=${quote(credentials.caCert)}\nLOGIN_JSON=${quote(`${login}\n`)}\n`;
 }

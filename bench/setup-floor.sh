@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The floor for bench/setup: pcc's setup steps (Docker storage on btrfs, Docker engine with pcc's
-# daemon.json, REGISTRY_HOST, GPU detection) as one plain idempotent script, run as root over one ssh
-# call. Inputs: VOLUME_FILE, VOLUME_GB, REGISTRY_HOST, DAEMON_JSON (the file's final text).
+# daemon.json, REGISTRY_HOST with the registry's CA and login, GPU detection) as one plain idempotent
+# script, run as root over one ssh call. Inputs: VOLUME_FILE, VOLUME_GB, REGISTRY_HOST, DAEMON_JSON (the
+# file's final text), CA_CERT and LOGIN_JSON.
 set -euo pipefail
 
 if ! findmnt -n --mountpoint /var/lib/docker >/dev/null; then
@@ -24,4 +25,7 @@ systemctl is-active -q docker || { systemctl enable -q docker && systemctl start
 [ "$(docker info --format '{{.Driver}}')" = btrfs ]
 grep -qxF "export REGISTRY_HOST=$REGISTRY_HOST" /etc/profile.d/pcc.sh 2>/dev/null || echo "export REGISTRY_HOST=$REGISTRY_HOST" > /etc/profile.d/pcc.sh
 grep -qxF "REGISTRY_HOST=$REGISTRY_HOST" /etc/environment || echo "REGISTRY_HOST=$REGISTRY_HOST" >> /etc/environment
+ca=/etc/docker/certs.d/$REGISTRY_HOST/ca.crt
+printf '%s' "$CA_CERT" | cmp -s - "$ca" || { mkdir -p "$(dirname "$ca")" && printf '%s' "$CA_CERT" > "$ca"; }
+printf '%s' "$LOGIN_JSON" | cmp -s - /etc/pcc/registry-login.json || { mkdir -p /etc/pcc && (umask 077 && printf '%s' "$LOGIN_JSON" > /etc/pcc/registry-login.json); }
 grep -l 0x10de /sys/bus/pci/devices/*/vendor >/dev/null 2>&1 || true

@@ -20,7 +20,7 @@ import { dockerEngine } from '../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../src/engine/setup/docker-storage.js';
 import { registryAccess } from '../src/engine/setup/registry-access.js';
 import { failureLines, setupHosts } from '../src/engine/setup/setup.js';
-import { fleetEnv, median, timed } from './fleet.js';
+import { fleetEnv, floorRegistryInputs, median, timed } from './fleet.js';
 
 const GB = 3;
 const RERUNS = 5;
@@ -65,12 +65,12 @@ async function pccSetup(root: string, home: string, names: string[]): Promise<nu
 
 async function floorSetup(home: string, names: string[], engine: Engine): Promise<number> {
   const config = engine.config;
-  const daemonJson = mergeDaemonJson('absent', { storageDriver: 'btrfs', insecureRegistries: [config.hosts.compute.registryHost] }) ?? '';
+  const daemonJson = mergeDaemonJson('absent', { storageDriver: 'btrfs' }) ?? '';
   const script = readFileSync(new URL('setup-floor.sh', import.meta.url), 'utf8');
   const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
   const command = `sudo env VOLUME_FILE=${quote(config.varLibDocker.file)} VOLUME_GB=${GB} REGISTRY_HOST=${quote(config.hosts.compute.registryHost)} DAEMON_JSON=${quote(daemonJson)} bash -s`;
   return timed(() =>
-    Promise.all(names.map((name) => execa('ssh', ['-F', path.join(home, '.ssh', 'config'), '-o', 'BatchMode=yes', name, command], { input: script }))),
+    Promise.all(names.map((name) => execa('ssh', ['-F', path.join(home, '.ssh', 'config'), '-o', 'BatchMode=yes', name, command], { input: floorRegistryInputs(config) + script }))),
   );
 }
 

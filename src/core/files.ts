@@ -27,7 +27,7 @@ export async function writeFileAtomic(file: string, content: string, mode = 0o64
  * taken over once it is stale.
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
-  // Folders pcc makes for its own files (.pcc/, ~/.ssh/config.d) are its owner's alone.
+  // Folders pcc makes for its own files (.pcc/, its private state, ~/.ssh/config.d) are its owner's alone.
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const release = await lockfile.lock(file, {
     realpath: false,

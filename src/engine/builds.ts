@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../core/files.js';
 import { ensureImage, followStream } from './docker-images.js';
 import type { Engine } from './engine.js';
 import { PccError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
 import type { BuildPhase } from './events.js';
 import type { RegistryClient } from './registry.js';
 
@@ -152,6 +153,8 @@ export interface BuildServices {
   local?: Docker;
   /** The registry as init's engine names it. */
   registryHost: string;
+  /** Its login, for pushes and for pulls of bases built here. */
+  login: { username: string; password: Secret };
 }
 
 /**
@@ -239,7 +242,8 @@ function selectImages(all: ImageFolder[], names: string[] | undefined): ImageFol
 }
 
 async function buildOne(engine: Engine, services: BuildServices, image: ImageFolder, started: number): Promise<BuildResult> {
-  const { docker, registry, registryHost } = services;
+  const { docker, registry, registryHost, login } = services;
+  const auth = { username: login.username, password: login.password.reveal(), serveraddress: registryHost };
   const repository = `${registryHost}/${image.name}`;
   const hashTag = `src-${image.hash}`;
   const tags = [`${repository}:latest`, `${repository}:${hashTag}`];
@@ -252,7 +256,7 @@ async function buildOne(engine: Engine, services: BuildServices, image: ImageFol
     }
     const stream = await docker.buildImage(
       { context: image.dir, src: image.files },
-      { t: `${repository}:latest`, buildargs: { REGISTRY_HOST: registryHost }, rm: true, forcerm: true },
+      { t: `${repository}:latest`, buildargs: { REGISTRY_HOST: registryHost }, rm: true, forcerm: true, registryconfig: { [registryHost]: auth } },
     );
     await followStream(docker, stream, (event) => {
       for (const line of (event.stream ?? event.status ?? '').split('\n')) if (line.trim()) output(engine, image.name, line);
@@ -263,7 +267,7 @@ async function buildOne(engine: Engine, services: BuildServices, image: ImageFol
     await built.tag({ repo: image.name, tag: 'latest' });
     emit(engine, image.name, 'pushing');
     for (const tag of ['latest', hashTag]) {
-      const push = await docker.getImage(repository).push({ tag, authconfig: { serveraddress: registryHost } });
+      const push = await docker.getImage(repository).push({ tag, authconfig: auth });
       await followStream(docker, push, (event) => {
         if (event.status && !event.status.startsWith('Waiting')) output(engine, image.name, `${tag}: ${event.status}`);
       });

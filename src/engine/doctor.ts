@@ -92,7 +92,7 @@ async function checkSshClient(): Promise<Check> {
 
 /** pcc logs in with a key of its own; ssh refuses a private key that others can read. */
 async function checkSshKey(config: Config): Promise<Check> {
-  const keyPath = path.join(config.stateDir, 'ssh', 'id_ed25519');
+  const keyPath = path.join(config.privateDir, 'ssh', 'id_ed25519');
   const shown = path.relative(config.root, keyPath);
   const title = "pcc's SSH key";
   if (!existsSync(keyPath)) {

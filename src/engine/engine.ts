@@ -37,7 +37,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
   const env = toolEnv(config, options.env ?? process.env);
   const events = new EngineEvents();
   const logs = new HostLogs(path.join(config.stateDir, 'logs'));
-  const knownHosts = new KnownHosts(path.join(config.stateDir, 'known_hosts'));
+  const knownHosts = new KnownHosts(path.join(config.privateDir, 'known_hosts'));
   const ssh = new SshPool({
     knownHosts,
     onOutput: (host, stream, line) => {
@@ -50,7 +50,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
     config,
     env,
     events,
-    state: new StateStore(config.stateDir),
+    state: new StateStore(config.privateDir),
     logs,
     knownHosts,
     ssh,

@@ -1,5 +1,9 @@
 import { request, type Agent } from 'node:http';
 import { PccError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
+
+/** The registry as init's own engine names it (builds push there). */
+export const INIT_REGISTRY = 'localhost:5000';
 
 /** Manifest types pcc asks for: Docker's and OCI's, single images and indexes. */
 const MANIFEST_ACCEPT = [
@@ -38,7 +42,15 @@ export class RegistryClient {
   constructor(
     /** How the registry is named in messages (e.g. "init's registry at localhost:5000"). */
     readonly label: string,
-    private readonly options: { host: string; port: number; agent?: Agent; timeoutMs?: number; pageSize?: number },
+    private readonly options: {
+      host: string;
+      port: number;
+      agent?: Agent;
+      /** Basic auth for every request (the registry's htpasswd login). */
+      login?: { username: string; password: Secret };
+      timeoutMs?: number;
+      pageSize?: number;
+    },
   ) {}
 
   async catalog(): Promise<string[]> {
@@ -98,6 +110,8 @@ export class RegistryClient {
 
   #send(method: string, path: string, headers: Record<string, string>): Promise<Response> {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const { login } = this.options;
+    if (login) headers = { ...headers, Authorization: `Basic ${Buffer.from(`${login.username}:${login.password.reveal()}`).toString('base64')}` };
     return new Promise((resolve, reject) => {
       const req = request(
         { host: this.options.host, port: this.options.port, path, method, headers, agent: this.options.agent, timeout: timeoutMs },

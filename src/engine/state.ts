@@ -98,7 +98,7 @@ export type HostRecord = z.infer<typeof hostSchema>;
 export type ProjectState = z.infer<typeof stateSchema>;
 
 /**
- * `.pcc/state.json`: what pcc knows of the project's hosts. Writes are atomic and serialised by a
+ * `state.json` in the private state: what pcc knows of the project's hosts. Writes are atomic and serialised by a
  * lock, so concurrent pcc runs and a kill at any moment leave a whole, valid file. The providers stay
  * the source of truth: the engine reconciles this file with them on every start.
  */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { fleetImage } from './fleet.js';
@@ -44,4 +44,10 @@ export async function removeProjectContainers(project: FleetProject): Promise<vo
 export async function projectContainers(project: FleetProject): Promise<string[]> {
   const { stdout } = await execa('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=pcc.project=${project.name}`]);
   return stdout.split('\n').filter(Boolean).sort();
+}
+
+/** pcc's private state for the project: outside the project folder, under its home (`private-state.ts`). */
+export function privateDirOf(project: FleetProject): string {
+  const id = readFileSync(path.join(project.root, '.pcc', 'project-id'), 'utf8').trim();
+  return path.join(project.home, '.local', 'state', 'pcc', 'projects', id);
 }

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+import { makeFleetProject, pcc, privateDirOf, removeProjectContainers, type FleetProject } from '../helpers/pcc.js';
 
 /** init's address on the overlay (index 1 of the default subnet). */
 const INIT_OVERLAY = '10.128.0.1';
@@ -31,17 +29,13 @@ const TEST_IMAGES: Record<string, string> = {
   '007-x': '',
 };
 
-/** Plain HTTP to the registry at init's address (for pushing many small repositories quickly). */
-function http(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body ?? '')) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** The registry login pcc made for the project (kept with its state; the tests read it to probe the registry). */
+function registryPassword(project: FleetProject): string {
+  return readFileSync(path.join(privateDirOf(project), 'registry-tls', 'login'), 'utf8').split('\n')[1] ?? '';
 }
+
+/** Pushes tiny images to init's registry from inside init (`test/helpers/registry-push.sh`). */
+const PUSH_SCRIPT = readFileSync(path.resolve('test/helpers/registry-push.sh'), 'utf8');
 
 describe('the controller init on the fleet', () => {
   const project = makeFleetProject('ctl');
@@ -49,6 +43,8 @@ describe('the controller init on the fleet', () => {
   const onHost = async (container: string, command: string) => (await execa('docker', ['exec', container, 'bash', '-c', command])).stdout.trim();
   const initAddress = async () => (await execa('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', initContainer])).stdout.trim();
   let digests: Repository[] = [];
+  /** What pcc printed in these tests: the registry password must appear in none of it. */
+  const outputs: string[] = [];
 
   beforeAll(() => {
     const docker = path.join(project.root, 'docker');
@@ -69,6 +65,7 @@ describe('the controller init on the fleet', () => {
 
   it('pcc init builds the images in order: failures show their error, dependents are skipped, malformed folders ignored', async () => {
     const result = await pcc(project, ['init', '--json']);
+    outputs.push(result.stdout, result.stderr);
     const report = JSON.parse(result.stdout) as InitReport;
     expect(result.exitCode, result.stderr).toBe(1);
     const byImage = Object.fromEntries(report.builds?.results.map((r) => [r.image, r]) ?? []);
@@ -117,7 +114,7 @@ describe('the controller init on the fleet', () => {
     expect(Object.keys(outcomes)).toEqual(expect.arrayContaining(['docker-storage', 'docker-engine', 'overlay', 'registry-access', 'registry-service', 'project-export']));
     expect(Object.values(outcomes).every((outcome) => outcome === 'unchanged'), JSON.stringify(outcomes)).toBe(true);
 
-    await onHost(initContainer, 'docker stop pcc-registry >/dev/null');
+    await onHost(initContainer, 'systemctl stop pcc-registry');
     const repaired = JSON.parse((await pcc(project, ['init', '--json'])).stdout) as InitReport;
     expect(stepOutcomes(repaired)).toEqual({ ...outcomes, 'registry-service': 'changed' });
     expect(await onHost(initContainer, "docker inspect -f '{{.State.Running}}' pcc-registry")).toBe('true');
@@ -126,17 +123,40 @@ describe('the controller init on the fleet', () => {
     expect((JSON.parse(listed.stdout) as Repository[]).map((r) => r.name).sort()).toEqual(['base', 'child', 'mybusybox', 'solo']);
   });
 
-  it('a compute host set up by pcc pulls $REGISTRY_HOST/child and runs it', async () => {
-    const address = await initAddress();
-    writeFileSync(path.join(project.root, 'config', 'hosts', 'compute.env'), `REGISTRY_HOST=${address}:5000\n`);
+  it('a compute host set up by pcc pulls $REGISTRY_HOST/child over the overlay and runs it, as its login user', async () => {
     expect((await pcc(project, ['up', 'vagrant', '--count', '1'])).exitCode).toBe(0);
     const setup = await pcc(project, ['setup', 'vagrant1', '--json']);
+    outputs.push(setup.stdout, setup.stderr);
     const steps = (JSON.parse(setup.stdout) as { hosts: { steps: { step: string; outcome: string }[] }[] }).hosts[0]?.steps ?? [];
     expect(steps.filter((s) => s.step !== 'project-share').every((s) => s.outcome === 'changed' || s.outcome === 'unchanged')).toBe(true);
     const ran = await execa('ssh', ['-F', path.join(project.home, '.ssh', 'config'), '-o', 'BatchMode=yes', 'vagrant1',
-      'bash -lc \'docker pull -q $REGISTRY_HOST/child >/dev/null && docker run --rm $REGISTRY_HOST/child\''], { reject: false, stdin: 'ignore' });
+      'bash -lc \'echo $REGISTRY_HOST; docker pull -q $REGISTRY_HOST/child >/dev/null && docker run --rm $REGISTRY_HOST/child\''], { reject: false, stdin: 'ignore' });
     expect(ran.stderr).toBe('');
-    expect(ran.stdout.trim()).toBe('base');
+    expect(ran.stdout.trim().split('\n')).toEqual([`${INIT_OVERLAY}:5000`, 'base']);
+  });
+
+  it('the registry answers only HTTPS with its CA and only with the password, on the overlay and localhost only', async () => {
+    const compute = `pcc-${project.name}-vagrant1`;
+    const ca = `/etc/docker/certs.d/${INIT_OVERLAY}:5000/ca.crt`;
+    const status = async (container: string, args: string, input = '') =>
+      (await execa('docker', ['exec', '-i', container, 'bash', '-c', `curl -s -o /dev/null -w '%{http_code}' --max-time 5 ${args}`], { input, reject: false })).stdout;
+    expect(await status(compute, `--cacert ${ca} https://${INIT_OVERLAY}:5000/v2/`)).toBe('401');
+    expect(await status(compute, `--cacert ${ca} -K - https://${INIT_OVERLAY}:5000/v2/_catalog`, `user = "pcc:${registryPassword(project)}"\n`)).toBe('200');
+    expect(await status(compute, `--cacert ${ca} -K - https://${INIT_OVERLAY}:5000/v2/_catalog`, 'user = "pcc:guessed"\n')).toBe('401');
+    // Plain HTTP is refused; a client without the project's CA does not get past TLS.
+    expect(await status(compute, `http://${INIT_OVERLAY}:5000/v2/_catalog`)).toBe('400');
+    expect(await status(compute, `https://${INIT_OVERLAY}:5000/v2/`)).toBe('000');
+    // Not published on init's other addresses (the Docker bridge a host could come over).
+    expect(await status(compute, `-k https://${await initAddress()}:5000/v2/`)).toBe('000');
+    expect(await status(initContainer, `--cacert /etc/docker/certs.d/localhost:5000/ca.crt https://localhost:5000/v2/`)).toBe('401');
+    // No insecure registry in Docker's configuration; a Docker client without pcc's login cannot push.
+    expect(await onHost(compute, 'cat /etc/docker/daemon.json')).not.toContain('insecure-registries');
+    const push = await execa('docker', ['exec', compute, 'bash', '-c', `docker tag $(docker images -q ${INIT_OVERLAY}:5000/child | head -1) ${INIT_OVERLAY}:5000/intruder && DOCKER_CONFIG=$(mktemp -d) docker push ${INIT_OVERLAY}:5000/intruder`], { reject: false });
+    expect(push.exitCode).not.toBe(0);
+    expect(push.stderr).toMatch(/no basic auth credentials|unauthorized/);
+    // The login on hosts is root's alone.
+    expect(await onHost(compute, 'stat -c %a:%U /etc/pcc/registry-login.json')).toBe('600:root');
+    expect((await execa('docker', ['exec', '-u', 'nobody', compute, 'cat', '/etc/pcc/registry-login.json'], { reject: false })).exitCode).not.toBe(0);
   });
 
   it('serves the project folder over NFS both ways to the hosts over the overlay, root squashed to the owner', async () => {
@@ -154,7 +174,7 @@ describe('the controller init on the fleet', () => {
     const listing = (folder: string) => execa('docker', ['exec', compute, 'nfs-ls', `nfs://${INIT_OVERLAY}/project/${folder}?version=4`], { reject: false });
     expect((await listing('')).stdout).toMatch(/from-laptop\.txt/);
     // Each is an empty read-only mount on init, which the server does not even enter.
-    const hidden = { '.pcc': /state\.json|known_hosts|ssh|Vagrantfile/, config: /\.private|project\.env/ };
+    const hidden = { '.pcc': /project-id|registry|logs/, config: /\.private|project\.env/ };
     for (const [folder, contents] of Object.entries(hidden)) {
       const listed = await listing(folder);
       expect(`${listed.stdout}${listed.stderr}`, folder).not.toMatch(contents);
@@ -173,24 +193,8 @@ describe('the controller init on the fleet', () => {
   });
 
   it('lists a catalog of more than a page (150 more repositories) whole', async () => {
-    const base = `http://${await initAddress()}:5000`;
-    const config = '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}';
-    const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest },
-      layers: [],
-    });
     const names = Array.from({ length: 150 }, (_, i) => `pages/r${String(i).padStart(3, '0')}`);
-    for (const name of names) {
-      const upload = await http('POST', `${base}/v2/${name}/blobs/uploads/`);
-      expect(upload.status).toBe(202);
-      const location = new URL(upload.location ?? '', base);
-      location.searchParams.set('digest', digest);
-      expect((await http('PUT', location.toString(), config, { 'Content-Type': 'application/octet-stream' })).status).toBe(201);
-      expect((await http('PUT', `${base}/v2/${name}/manifests/latest`, manifest, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' })).status).toBe(201);
-    }
+    await execa('docker', ['exec', '-i', initContainer, 'bash', '-c', PUSH_SCRIPT], { input: `${registryPassword(project)}\n${names.join('\n')}\n` });
     const result = await pcc(project, ['registry', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     const listed = (JSON.parse(result.stdout) as Repository[]).map((r) => r.name);
@@ -211,5 +215,31 @@ describe('the controller init on the fleet', () => {
         .toBe(repository.tags.find((t) => t.tag === 'latest')?.digest);
     }
     expect(await onHost(initContainer, 'docker pull -q localhost:5000/child && docker run --rm localhost:5000/child')).toMatch(/base$/);
+  });
+
+  it('the registry password is in no output, log or file but the logins kept for it', async () => {
+    const password = registryPassword(project);
+    expect(password.length).toBeGreaterThan(20);
+    for (const output of outputs) expect(output).not.toContain(password);
+    const local = await execa('grep', ['-rlF', '--', password, project.root, project.home], { reject: false });
+    expect(local.stdout.split('\n').filter(Boolean)).toEqual([path.join(privateDirOf(project), 'registry-tls', 'login')]);
+    const compute = `pcc-${project.name}-vagrant1`;
+    const onCompute = await execa('docker', ['exec', '-i', compute, 'bash', '-c', 'grep -rlF -f - /etc /root /home /var/log /tmp'], { input: `${password}\n`, reject: false });
+    expect(onCompute.stdout.split('\n').filter(Boolean)).toEqual(['/etc/pcc/registry-login.json']);
+  });
+
+  it("root on init finds none of pcc's keys, host pins, Vagrant's files or host records in the folders it syncs, even under the covers", async () => {
+    const privateFiles = ['id_ed25519', 'private_key', 'Vagrantfile', 'machines.json', 'known_hosts', 'state.json', 'ca.key', 'login'];
+    const caKeyLine = readFileSync(path.join(privateDirOf(project), 'registry-tls', 'ca.key'), 'utf8').split('\n')[1] ?? '';
+    expect(caKeyLine.length).toBeGreaterThan(40);
+    const search = [
+      // What root could do: take away the read-only covers over .pcc and config.
+      "findmnt -rn -o TARGET | grep '^/srv/pcc/' | grep -v '^/srv/pcc/[a-z]*$' | sort -r | xargs -r -n1 umount",
+      `find /srv/pcc ${privateFiles.map((name) => `-name ${name}`).join(' -o ')}`,
+      'grep -rlF -f - /srv/pcc || true',
+    ].join('\n');
+    const seen = await execa('docker', ['exec', '-i', initContainer, 'bash', '-c', search], { input: `${caKeyLine}\n` });
+    expect(seen.stdout.trim()).toBe('');
+    expect(await onHost(initContainer, 'ls -A /srv/pcc/project/.pcc')).toMatch(/project-id/);
   });
 });

@@ -1,11 +1,12 @@
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VagrantProvider } from '../../src/providers/vagrant/vagrant-provider.js';
 import { loadConfig } from '../../src/core/config/load.js';
 import { machineStates, parseMachineReadable } from '../../src/providers/vagrant/machine-readable.js';
-import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+import { makeFleetProject, pcc, privateDirOf, removeProjectContainers } from '../helpers/pcc.js';
 import { tempDir } from '../helpers/project.js';
 
 interface StatusHost {
@@ -37,6 +38,12 @@ describe('from the quick start to daily use, as a new user', () => {
       mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
       cpSync(file, path.join(clone, file));
     }
+    // The quick start runs npm ci when the stamp differs from package-lock.json, which through this link
+    // would empty this checkout's node_modules: refuse to start from one not installed from the lock file.
+    const stampFile = path.resolve('node_modules', '.pcc-lock-hash');
+    const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
+    const lock = createHash('sha256').update(readFileSync('package-lock.json')).digest('hex');
+    if (stamp !== lock) throw new Error('node_modules was not installed from package-lock.json by scripts/lib.sh: run `bash scripts/test.sh` (or npm ci, then write the stamp) first');
     symlinkSync(path.resolve('node_modules'), path.join(clone, 'node_modules'));
     mkdirSync(home, { recursive: true });
   });
@@ -109,7 +116,7 @@ describe('commands that answer at once', () => {
   it('reads machine states from the backend as vagrant status reports them: running, stopped, removed behind pcc', async () => {
     const up = await pcc(project, ['up', 'vagrant', '--count', '3']);
     expect(up.exitCode, up.stderr).toBe(0);
-    await execa('vagrant', ['halt', 'vagrant2'], { cwd: path.join(project.root, '.pcc', 'vagrant'), env: project.env, extendEnv: false });
+    await execa('vagrant', ['halt', 'vagrant2'], { cwd: path.join(privateDirOf(project), 'vagrant'), env: project.env, extendEnv: false });
     const { stdout: gone } = await execa('docker', ['ps', '-aq', '--filter', `label=pcc.project=${project.name}`, '--filter', 'label=pcc.machine=vagrant3']);
     await execa('docker', ['rm', '-f', gone.trim()]);
 

@@ -37,7 +37,7 @@ describe('EC2 disk: a larger VARLIBDOCKER_GB grows the root volume, its partitio
   /** The project as a run with this VARLIBDOCKER_GB sees it: its own engine, the same AWS and state. */
   function engineWith(gb: number): Engine {
     engine?.ssh.closeAll();
-    const config = loadConfig(root, { VARLIBDOCKER_GB: String(gb) });
+    const config = loadConfig(root, { HOME: home, VARLIBDOCKER_GB: String(gb) });
     const provider = new Ec2Provider(config, {}, { client: fake.client, retry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 2 }, wait: { minDelay: 0.01, maxDelay: 0.02 } });
     engine = createEngine(config, { env: { ...process.env, HOME: home }, home, providers: [provider] });
     engine.events.subscribe((event) => events.push(event));
@@ -72,14 +72,14 @@ describe('EC2 disk: a larger VARLIBDOCKER_GB grows the root volume, its partitio
       'project.env': `PROJECT_NAME=disk${label}\nAWS_REGION=eu-west-1\nEC2_SSH_USER=vagrant\nEC2_SSH_CIDRS=203.0.113.7/32\nVARLIBDOCKER_FILE=/rootdisk/docker.btrfs\n`,
       '.private': 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=not-a-real-secret\n',
     });
-    const key = ensurePccKey(loadConfig(root, {}).stateDir, `pcc-disk${label}`);
+    home = tempDir('pcc-home-');
+    mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    const key = ensurePccKey(loadConfig(root, { HOME: home }).privateDir, `pcc-disk${label}`);
     await onMachine(`install -d -m 700 -o vagrant -g vagrant /home/vagrant/.ssh && echo '${key.publicKey}' >> /home/vagrant/.ssh/authorized_keys && chown vagrant:vagrant /home/vagrant/.ssh/authorized_keys`);
     fake = new FakeEc2(new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'not-a-real-secret' } }));
     fake.addresses = [machine.address];
     // EBS's new size reaches the instance as a larger disk; its partition and filesystem stay as they were.
     fake.onResize = async (_volume, from, to) => void (await onMachine(`truncate -s +${to - from}G /disk.img && losetup -c ${disk}`));
-    home = tempDir('pcc-home-');
-    mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     const [host] = await up(engineWith(1), 'ec2', { count: 1, computeType: 'cpu' });
     id = host?.name ?? '';
   }, 120_000);

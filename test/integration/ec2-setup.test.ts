@@ -49,15 +49,15 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
       'project.env': `PROJECT_NAME=ec2${label}\nAWS_REGION=eu-west-1\nEC2_SSH_USER=vagrant\nEC2_SSH_CIDRS=203.0.113.7/32\nVARLIBDOCKER_GB=3\n`,
       '.private': 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=not-a-real-secret\n',
     });
-    const config = loadConfig(root, {});
+    const home = tempDir('pcc-home-');
+    const config = loadConfig(root, { HOME: home });
     // The key pair pcc imports is what AWS would install for the login user.
-    const key = ensurePccKey(config.stateDir, `pcc-${config.project.name}`);
+    const key = ensurePccKey(config.privateDir, `pcc-${config.project.name}`);
     await onMachine(`install -d -m 700 -o vagrant -g vagrant /home/vagrant/.ssh && echo '${key.publicKey}' >> /home/vagrant/.ssh/authorized_keys && chown vagrant:vagrant /home/vagrant/.ssh/authorized_keys`);
 
     fake = new FakeEc2(new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'not-a-real-secret' } }));
     fake.addresses = [machine.address, secondAddress];
     const provider = new Ec2Provider(config, {}, { client: fake.client, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, wait: { minDelay: 0.01, maxDelay: 0.02 } });
-    const home = tempDir('pcc-home-');
     mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     engine = createEngine(config, { env: { ...process.env, HOME: home }, home, providers: [provider] });
     engine.events.subscribe((event) => events.push(event));

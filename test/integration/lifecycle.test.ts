@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFleetProject, pcc, projectContainers, removeProjectContainers, type FleetProject } from '../helpers/pcc.js';
+import { makeFleetProject, pcc, privateDirOf, projectContainers, removeProjectContainers, type FleetProject } from '../helpers/pcc.js';
 
 const USER_CONFIG = [
   '# personal settings',
@@ -72,7 +72,7 @@ describe('Vagrant host lifecycle on the fleet', () => {
     const second = await systemSsh(project, 'vagrant2', 'hostname');
     expect(second.exitCode, second.stderr).toBe(0);
     expect(second.stdout.trim()).toBe('vagrant2');
-    const known = readFileSync(path.join(project.root, '.pcc', 'known_hosts'), 'utf8');
+    const known = readFileSync(path.join(privateDirOf(project), 'known_hosts'), 'utf8');
     expect(known).toMatch(/^vagrant1 \S+ \S+$/m);
     expect(known).toMatch(/^vagrant2 \S+ \S+$/m);
   });
@@ -90,7 +90,7 @@ describe('Vagrant host lifecycle on the fleet', () => {
   });
 
   it('adopts machines the provider has when state.json was lost', async () => {
-    rmSync(path.join(project.root, '.pcc', 'state.json'));
+    rmSync(path.join(privateDirOf(project), 'state.json'));
     const result = await pcc(project, ['status', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/vagrant1: adopted/);
@@ -120,6 +120,24 @@ describe('Vagrant host lifecycle on the fleet', () => {
     expect(back.stdout.trim()).toBe('running');
   });
 
+  it("carries on with a project an earlier pcc kept in .pcc/: its records, pins and Vagrant's files move out of the folder", async () => {
+    // The layout before the private state: everything in the project's .pcc/.
+    const earlier = path.join(project.root, '.pcc');
+    for (const entry of ['state.json', 'known_hosts', 'vagrant']) renameSync(path.join(privateDirOf(project), entry), path.join(earlier, entry));
+    const result = await pcc(project, ['status', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/adopted/);
+    expect((JSON.parse(result.stdout) as StatusHost[]).map((h) => [h.name, h.state])).toEqual([['vagrant1', 'running'], ['vagrant2', 'running']]);
+    for (const entry of ['state.json', 'known_hosts', 'vagrant']) {
+      expect(existsSync(path.join(earlier, entry)), entry).toBe(false);
+      expect(existsSync(path.join(privateDirOf(project), entry)), entry).toBe(true);
+    }
+    // Vagrant knows its machines in their new place, and the pinned keys still hold.
+    const vagrant = await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(privateDirOf(project), 'vagrant'), env: project.env, reject: false });
+    expect(vagrant.stdout).toMatch(/vagrant1,state,running/);
+    expect((await systemSsh(project, 'vagrant1', 'true')).exitCode).toBe(0);
+  });
+
   it('refuses destroy without --yes, then destroys and leaves nothing behind', async () => {
     const refused = await pcc(project, ['destroy', 'vagrant']);
     expect(refused.exitCode).toBe(2);
@@ -130,10 +148,10 @@ describe('Vagrant host lifecycle on the fleet', () => {
     expect(destroyed.exitCode, destroyed.stderr).toBe(0);
     expect(await status(project)).toEqual([]);
     expect(existsSync(aliasFile())).toBe(false);
-    expect(readFileSync(path.join(project.root, '.pcc', 'known_hosts'), 'utf8')).toBe('');
-    expect(JSON.parse(readFileSync(path.join(project.root, '.pcc', 'state.json'), 'utf8'))).toEqual({ schemaVersion: 1, hosts: {} });
+    expect(readFileSync(path.join(privateDirOf(project), 'known_hosts'), 'utf8')).toBe('');
+    expect(JSON.parse(readFileSync(path.join(privateDirOf(project), 'state.json'), 'utf8'))).toEqual({ schemaVersion: 1, hosts: {} });
     expect(await projectContainers(project)).toEqual([]);
-    const vagrant = await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(project.root, '.pcc', 'vagrant'), reject: false });
+    const vagrant = await execa('vagrant', ['status', '--machine-readable'], { cwd: path.join(privateDirOf(project), 'vagrant'), reject: false });
     expect(vagrant.stdout).not.toMatch(/,state,/);
     expect(readFileSync(userConfig, 'utf8')).toBe(`Include ${path.join(project.home, '.ssh', 'config.d', 'pcc-*')}\n${USER_CONFIG}`);
   });

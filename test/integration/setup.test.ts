@@ -30,14 +30,14 @@ describe('host setup on fleet machines', () => {
     Object.fromEntries(summary.hosts.find((h) => h.host === host)?.steps.map((s) => [s.step, s.outcome]) ?? []);
   /** What a no-op run must leave alone: pcc's files, the mount table, the daemon's start time. */
   const fingerprint = (host: string) =>
-    onHost(host, 'sha256sum /etc/fstab /etc/docker/daemon.json /etc/profile.d/pcc.sh /etc/environment ' +
+    onHost(host, 'sha256sum /etc/fstab /etc/docker/daemon.json /etc/profile.d/pcc.sh /etc/environment /etc/docker/certs.d/10.128.0.1:5000/ca.crt /etc/pcc/registry-login.json /root/.docker/config.json ~vagrant/.docker/config.json ' +
       '/etc/systemd/system/docker.service.d/pcc-var-lib-docker.conf || exit 1; findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort; ' +
       'systemctl show docker -p ActiveEnterTimestampMonotonic -p MainPID');
 
   beforeAll(async () => {
     const up = await pcc(project, ['up', 'vagrant', '--count', '2']);
     expect(up.exitCode, up.stderr).toBe(0);
-    await onHost('vagrant2', `mkdir -p /etc/docker && echo '{"log-driver": "json-file", "log-opts": {"max-size": "10m"}}' > /etc/docker/daemon.json`);
+    await onHost('vagrant2', `mkdir -p /etc/docker && echo '{"log-driver": "json-file", "log-opts": {"max-size": "10m"}, "insecure-registries": ["lab:5000", "10.128.0.1:5000"]}' > /etc/docker/daemon.json`);
     // vagrant1's mkfs.btrfs waits, so its sshd can be killed while setup is under way.
     await onHost('vagrant1', `printf '#!/bin/sh\\ntouch /tmp/mkfs-started\\nsleep 5\\nexec /sbin/mkfs.btrfs "$@"\\n' > /usr/local/sbin/mkfs.btrfs && chmod +x /usr/local/sbin/mkfs.btrfs`);
   });
@@ -87,7 +87,7 @@ describe('host setup on fleet machines', () => {
     expect(JSON.parse(await onHost('vagrant1', 'cat /etc/docker/daemon.json'))).toMatchObject({ 'storage-driver': 'btrfs' });
   });
 
-  it('leaves Docker on btrfs of VARLIBDOCKER_GB, REGISTRY_HOST exported, and the user daemon.json keys in place', async () => {
+  it('leaves Docker on btrfs of VARLIBDOCKER_GB, REGISTRY_HOST exported and trusted, and the user daemon.json keys in place', async () => {
     for (const host of ['vagrant1', 'vagrant2']) {
       expect(await onHost(host, "docker info --format '{{.Driver}}'")).toBe('btrfs');
       expect(await onHost(host, "btrfs filesystem show --raw /var/lib/docker | awk '/devid/ {print $4}'")).toBe(String(3 * GIB));
@@ -99,8 +99,11 @@ describe('host setup on fleet machines', () => {
       'log-opts': { 'max-size': '10m' },
       'storage-driver': 'btrfs',
       features: { 'containerd-snapshotter': false },
-      'insecure-registries': ['10.128.0.1:5000'],
+      // The user's own insecure registry stays; the project registry (listed so by earlier pcc versions) is TLS now.
+      'insecure-registries': ['lab:5000'],
     });
+    expect(await onHost('vagrant2', 'cat /etc/docker/certs.d/10.128.0.1:5000/ca.crt')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(JSON.parse(await onHost('vagrant2', 'cat ~vagrant/.docker/config.json'))).toEqual({ credHelpers: { '10.128.0.1:5000': 'pcc' } });
   });
 
   it('a second run reports every step unchanged and changes nothing on the host', async () => {

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { VagrantProvider } from '../../src/providers/vagrant/vagrant-provider.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, tempDir } from '../helpers/project.js';
 
 /**
  * The Vagrantfile pcc writes, for the backends the fleet cannot run (virtualbox, libvirt): real
@@ -20,11 +20,12 @@ describe('the Vagrantfile for VM backends', () => {
     ['libvirt', null, ''],
   ] as const)('%s: Vagrant validates it (init synced folders: %s)', async (backend, folderType, extra) => {
     const root = makeProject({ 'project.env': `PROJECT_NAME=vf${backend}\nVAGRANT_PROVIDER=${backend}\n${extra}` });
-    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: '/nonexistent' });
+    const config = loadConfig(root, { HOME: tempDir('pcc-home-') });
+    const provider = new VagrantProvider(config, { PATH: '/nonexistent' });
     await expect(provider.up({ count: 1, computeType: 'cpu', role: 'init' }, () => undefined)).rejects.toThrow('vagrant is not installed');
     await expect(provider.up({ count: 2, computeType: 'cpu' }, () => undefined)).rejects.toThrow('vagrant is not installed');
 
-    const dir = path.join(root, '.pcc', 'vagrant');
+    const dir = path.join(config.privateDir, 'vagrant');
     const spec = JSON.parse(readFileSync(path.join(dir, 'machines.json'), 'utf8')) as { backend: string; syncedFolderType: string | null; machines: { name: string }[] };
     expect(spec).toMatchObject({ backend, syncedFolderType: folderType });
     expect(spec.machines.map((machine) => machine.name)).toEqual(['init', 'vagrant1', 'vagrant2']);

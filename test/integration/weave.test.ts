@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerStatus } from '../../src/engine/overlay/peer-status.js';
-import { makeFleetProject, pcc, removeProjectContainers } from '../helpers/pcc.js';
+import { makeFleetProject, pcc, privateDirOf, removeProjectContainers } from '../helpers/pcc.js';
 import { filesUnder } from '../helpers/project.js';
 
 interface Summary { hosts: { host: string; steps: { step: string; outcome: string; message?: string }[] }[] }
@@ -97,7 +97,7 @@ describe('the weave overlay driver on fleet machines (stand-in weave script)', (
   });
 
   it('WEAVE_PASSWORD is nowhere in pcc state, logs or output', () => {
-    for (const file of filesUnder(path.join(project.root, '.pcc'))) expect(readFileSync(file, 'utf8'), file).not.toContain(password);
+    for (const file of [...filesUnder(path.join(project.root, '.pcc')), ...filesUnder(privateDirOf(project))]) expect(readFileSync(file, 'utf8'), file).not.toContain(password);
     expect(printed.join('\n')).not.toContain(password);
   });
 });

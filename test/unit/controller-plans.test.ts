@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { projectExport } from '../../src/engine/controller/project-export.js';
 import { registryService } from '../../src/engine/controller/registry-service.js';
 import { followStream, type DockerEvent } from '../../src/engine/docker-images.js';
+import { registryAccess } from '../../src/engine/setup/registry-access.js';
 import type { Facts, StepContext } from '../../src/engine/setup/step.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import { makeProject } from '../helpers/project.js';
@@ -18,9 +20,9 @@ function context(files: Record<string, string> = {}): StepContext {
 
 describe("init's registry service", () => {
   const ready = (ctx: StepContext): Facts => {
-    const create = registryService.plan({ os: 'debian', image: 'present', spec: '', running: 'false' }, ctx);
-    expect(create).toMatchObject({ kind: 'change', apply: { DO_CREATE: '1' } });
-    return { os: 'debian', image: 'present', spec: registryService.inputs(ctx).SPEC ?? '', running: 'true' };
+    const create = registryService.plan({ os: 'debian', image: 'present', spec: '', files: 'differs', unit: 'differs', running: 'false' }, ctx);
+    expect(create).toMatchObject({ kind: 'change', apply: { DO_FILES: '1', DO_UNIT: '1', DO_CREATE: '1' } });
+    return { os: 'debian', image: 'present', spec: registryService.inputs(ctx).SPEC ?? '', files: 'ok', unit: 'ok', running: 'true' };
   };
 
   it('runs the registry when its container differs, starts it when stopped, and is unchanged when it runs', () => {
@@ -31,6 +33,32 @@ describe("init's registry service", () => {
     // Another REGISTRY_IMAGE is another container: made again, over the same data.
     const other = context({ 'project.env': 'REGISTRY_IMAGE=registry:2\n' });
     expect(registryService.plan(facts, other)).toMatchObject({ kind: 'change', changes: [expect.stringContaining('run registry:2 as pcc-registry')] });
+  });
+
+  it('publishes on localhost and init\'s overlay address only, with TLS and a password; new certificates restart it', () => {
+    const ctx = context();
+    const facts = ready(ctx);
+    const created = registryService.plan({ ...facts, spec: 'old' }, ctx);
+    expect(created).toEqual({
+      kind: 'change',
+      changes: ['run registry:3 as pcc-registry with TLS and a password on 127.0.0.1:5000 and 10.128.0.1:5000 (data in /var/lib/pcc-registry)'],
+      apply: { DO_CREATE: '1' },
+    });
+    expect(registryService.plan({ ...facts, files: 'differs' }, ctx)).toMatchObject({ kind: 'change', apply: { DO_FILES: '1' } });
+    const inputs = registryService.inputs(ctx);
+    expect(inputs.OVERLAY_ADDRESS).toBe('10.128.0.1');
+    const serverCert = new X509Certificate(Buffer.from(inputs.SERVER_CERT_B64 ?? '', 'base64'));
+    expect(serverCert.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:10.128.0.1');
+    expect(serverCert.verify(new X509Certificate(Buffer.from(inputs.CA_CERT_B64 ?? '', 'base64')).publicKey)).toBe(true);
+    expect(Buffer.from(inputs.HTPASSWD_B64 ?? '', 'base64').toString()).toMatch(/^pcc:\$2[aby]\$04\$.{53}\n$/);
+  });
+
+  it("gives init's own engine the registry as builds name it (localhost:5000) as well as $REGISTRY_HOST", () => {
+    const ctx = context();
+    expect(registryAccess.inputs(ctx).REGISTRIES).toBe('10.128.0.1:5000 localhost:5000');
+    const plan = registryAccess.plan({ os: 'debian', profile: 'ok', environment: 'ok', trust: 'ok', login: 'ok', root_config: 'absent', user: '', user_config: 'absent' }, ctx);
+    const config = plan.kind === 'change' ? JSON.parse(Buffer.from(plan.apply.ROOT_CONFIG_B64 ?? '', 'base64').toString()) : undefined;
+    expect(config).toEqual({ credHelpers: { '10.128.0.1:5000': 'pcc', 'localhost:5000': 'pcc' } });
   });
 
   it('refuses when the image is neither on init nor to be had', () => {

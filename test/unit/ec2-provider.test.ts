@@ -53,14 +53,15 @@ function world(options: { projectEnv?: string; privateEnv?: string } = {}) {
   // The project's identity in AWS (tags, key pair, group); a new project gets a random suffix, see 'two projects named alike'.
   mkdirSync(path.join(root, '.pcc'), { recursive: true });
   writeFileSync(path.join(root, '.pcc', 'project-id'), 'demo\n');
-  const config = loadConfig(root, {});
+  // Its own home: pcc keeps the project's private state there, by identity.
+  const home = tempDir('pcc-home-');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  const config = loadConfig(root, { HOME: home });
   const fake = new FakeEc2(
     new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET } }),
   );
   fake.addresses = ['198.51.100.10', '198.51.100.11', '198.51.100.12', '198.51.100.13'];
   const provider = new Ec2Provider(config, {}, { client: fake.client, ...FAST });
-  const home = tempDir('pcc-home-');
-  mkdirSync(path.join(home, '.ssh'), { recursive: true });
   const engine = createEngine(config, { env: { HOME: home }, home, providers: [provider] });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
@@ -82,7 +83,7 @@ describe('EC2 provider: up', () => {
     const machines = await upRequest({ count: 2 });
 
     const group = [...fake.groups.values()][0];
-    const publicKey = readFileSync(path.join(config.stateDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim();
+    const publicKey = readFileSync(path.join(config.privateDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim();
     // One launch per machine: the fake's eventual consistency makes each retry RunInstances with the same ClientToken.
     const runs = [...new Map(fake.inputs(RunInstancesCommand).map((run) => [run.ClientToken, run])).values()];
     expect(runs).toHaveLength(2);
@@ -125,7 +126,7 @@ describe('EC2 provider: up', () => {
       name: id, provider: 'ec2', role: 'compute', computeType: 'cpu', state: 'running', extras: { instanceType: 'c7i.2xlarge', instanceId: id }, privateAddress: expect.stringMatching(/^172\.31\./),
     })));
     expect(await provider.sshEndpoint(ids[0] ?? '')).toEqual({
-      host: '198.51.100.10', port: 22, user: 'ubuntu', identityFile: path.join(config.stateDir, 'ssh', 'id_ed25519'),
+      host: '198.51.100.10', port: 22, user: 'ubuntu', identityFile: path.join(config.privateDir, 'ssh', 'id_ed25519'),
     });
   });
 
@@ -421,7 +422,7 @@ describe('EC2 provider: state, save, images, destroy', () => {
     expect([...fake.instances.values()].every((instance) => instance.State?.Name === 'terminated')).toBe(true);
     expect(engine.state.read().hosts).toEqual({});
     expect(events).toContainEqual({ type: 'log', level: 'info', message: 'ec2: nothing of the project is left' });
-    expect(existsSync(path.join(config.stateDir, 'ec2', 'region'))).toBe(false);
+    expect(existsSync(path.join(config.privateDir, 'ec2', 'region'))).toBe(false);
 
     // Nothing left to do: a second destroy ec2 only runs the leak check.
     expect(await destroy(engine, 'ec2')).toEqual({ destroyed: [], left: [] });
@@ -463,8 +464,12 @@ describe('EC2 provider: state, save, images, destroy', () => {
     const root = makeProject({ 'project.env': 'PROJECT_NAME=demo\n' });
     mkdirSync(path.join(root, '.pcc', 'ec2'), { recursive: true });
     writeFileSync(path.join(root, '.pcc', 'ec2', 'region'), 'eu-west-1\n');
-    expect(loadConfig(root, {}).project.id).toBe('demo');
+    const config = loadConfig(root, { HOME: tempDir('pcc-home-') });
+    expect(config.project.id).toBe('demo');
     expect(readFileSync(path.join(root, '.pcc', 'project-id'), 'utf8')).toBe('demo\n');
+    // Its region pin moved out of the project folder, to pcc's private state.
+    expect(readFileSync(path.join(config.privateDir, 'ec2', 'region'), 'utf8')).toBe('eu-west-1\n');
+    expect(existsSync(path.join(root, '.pcc', 'ec2'))).toBe(false);
   });
 
   it('destroying one of two hosts keeps what the other uses, and says so', async () => {
@@ -534,21 +539,23 @@ describe('EC2 provider: state, save, images, destroy', () => {
 
 describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
   /** The same project's provider on the same fake AWS, as a later run with another VARLIBDOCKER_GB sees it. */
-  const withDockerGb = (root: string, fake: FakeEc2, gb: number) => new Ec2Provider(loadConfig(root, { VARLIBDOCKER_GB: String(gb) }), {}, { client: fake.client, ...FAST });
+  const withDockerGb = ({ root, home, fake }: { root: string; home: string; fake: FakeEc2 }, gb: number) =>
+    new Ec2Provider(loadConfig(root, { HOME: home, VARLIBDOCKER_GB: String(gb) }), {}, { client: fake.client, ...FAST });
   const rootVolume = (fake: FakeEc2, id: string) => fake.volumes.get(fake.instances.get(id)?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId ?? '');
 
   it('raising it grows the root volume to the system plus the new size, once, and waits until the size takes effect', async () => {
-    const { root, fake, upRequest, lines, output } = world();
+    const world_ = world();
+    const { root, fake, upRequest, lines, output } = world_;
     const [machine] = await upRequest();
     const id = machine?.name ?? '';
     expect(rootVolume(fake, id)?.Size).toBe(8 + 10);
     const resized: string[] = [];
     fake.onResize = async (volumeId, from, to) => void resized.push(`${volumeId} ${from}->${to}`);
 
-    await withDockerGb(root, fake, 10).fitDisks([id], 10, output);
+    await withDockerGb(world_, 10).fitDisks([id], 10, output);
     expect(fake.inputs(ModifyVolumeCommand)).toEqual([]);
 
-    await withDockerGb(root, fake, 25).fitDisks([id], 25, output);
+    await withDockerGb(world_, 25).fitDisks([id], 25, output);
     const volumeId = rootVolume(fake, id)?.VolumeId;
     expect(fake.inputs(ModifyVolumeCommand)).toEqual([{ VolumeId: volumeId, Size: 8 + 25 }]);
     expect(rootVolume(fake, id)?.Size).toBe(33);
@@ -558,17 +565,18 @@ describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
     expect(lines).toContain(`${id}: growing the root disk ${volumeId} from 18 to 33 GiB (VARLIBDOCKER_GB=25)`);
 
     // Idempotent, and never a shrink: neither the same size again nor a smaller one asks AWS anything.
-    await withDockerGb(root, fake, 25).fitDisks([id], 25, output);
-    await withDockerGb(root, fake, 5).fitDisks([id], 5, output);
+    await withDockerGb(world_, 25).fitDisks([id], 25, output);
+    await withDockerGb(world_, 5).fitDisks([id], 5, output);
     expect(fake.inputs(ModifyVolumeCommand)).toHaveLength(1);
   });
 
   it("a second raise within AWS's six-hour cooldown is one clear error that says when it can work", async () => {
-    const { root, fake, upRequest, output } = world();
+    const world_ = world();
+    const { root, fake, upRequest, output } = world_;
     const [machine] = await upRequest();
     const id = machine?.name ?? '';
-    await withDockerGb(root, fake, 20).fitDisks([id], 20, output);
-    const error = await withDockerGb(root, fake, 30).fitDisks([id], 30, output).catch((caught: unknown) => caught);
+    await withDockerGb(world_, 20).fitDisks([id], 20, output);
+    const error = await withDockerGb(world_, 30).fitDisks([id], 30, output).catch((caught: unknown) => caught);
     expect(error).toMatchObject({
       message: expect.stringMatching(new RegExp(`^${id}: its root disk vol-\\w+ could not grow from 28 to 38 GiB for VARLIBDOCKER_GB=30: .*Wait at least 6 hours`)),
       hint: expect.stringContaining('at most once every 6 hours'),
@@ -577,37 +585,40 @@ describe('EC2 provider: room for VARLIBDOCKER_GB on the root disk', () => {
   });
 
   it("a modification AWS fails ends the wait at once with AWS's reason", async () => {
-    const { root, fake, upRequest, output } = world();
+    const world_ = world();
+    const { root, fake, upRequest, output } = world_;
     const [machine] = await upRequest();
     const id = machine?.name ?? '';
     fake.failModification.add(rootVolume(fake, id)?.VolumeId ?? '');
-    await expect(withDockerGb(root, fake, 20).fitDisks([id], 20, output)).rejects.toThrow(/failed: An internal error has occurred/);
+    await expect(withDockerGb(world_, 20).fitDisks([id], 20, output)).rejects.toThrow(/failed: An internal error has occurred/);
   });
 
   it('an instance pcc launched before it tagged the system size is left as it is', async () => {
-    const { root, fake, upRequest, output } = world();
+    const world_ = world();
+    const { root, fake, upRequest, output } = world_;
     const [machine] = await upRequest();
     const id = machine?.name ?? '';
     const instance = fake.instances.get(id);
     if (instance) instance.Tags = instance.Tags?.filter((tag) => tag.Key !== 'pcc:system-gb');
-    await withDockerGb(root, fake, 40).fitDisks([id], 40, output);
+    await withDockerGb(world_, 40).fitDisks([id], 40, output);
     expect(fake.inputs(ModifyVolumeCommand)).toEqual([]);
   });
 
   it('resuming from an image keeps the saved size, and adds room when VARLIBDOCKER_GB grew since', async () => {
-    const { root, fake, upRequest, engine, output } = world();
+    const world_ = world();
+    const { root, fake, upRequest, engine, output } = world_;
     const [machine] = await upRequest();
     const id = machine?.name ?? '';
     await reconcile(engine);
     await save(engine, id, { image: true });
-    await withDockerGb(root, fake, 10).start([id], output);
+    await withDockerGb(world_, 10).start([id], output);
     expect(fake.inputs(RunInstancesCommand).at(-1)?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(18);
     const first = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
     expect(rootVolume(fake, first)?.Size).toBe(18);
 
     await reconcile(engine);
     await save(engine, id, { image: true });
-    await withDockerGb(root, fake, 30).start([id], output);
+    await withDockerGb(world_, 30).start([id], output);
     const resumed = fake.inputs(RunInstancesCommand).at(-1);
     expect(resumed?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(8 + 30);
     const running = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
@@ -698,7 +709,7 @@ describe('EC2 credentials and secrets', () => {
 
     const files = (dir: string): string[] =>
       existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)) : [];
-    const written = [...files(config.stateDir), ...files(path.join(home, '.ssh'))].map((file) => readFileSync(file, 'utf8'));
+    const written = [...files(config.stateDir), ...files(config.privateDir), ...files(path.join(home, '.ssh'))].map((file) => readFileSync(file, 'utf8'));
     const everything = [JSON.stringify(events), lines.join('\n'), errors.join('\n'), JSON.stringify(config), ...written].join('\n');
     expect(everything.length).toBeGreaterThan(1000);
     expect(everything).not.toContain(SECRET);

@@ -11,6 +11,7 @@ import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
 import { projectShare } from '../../src/engine/setup/project-share.js';
 import { failureLines, setupHosts } from '../../src/engine/setup/setup.js';
 import { registryAccess } from '../../src/engine/setup/registry-access.js';
+import { registryCredentials } from '../../src/engine/registry-credentials.js';
 import { stepScript, type Facts, type StepContext } from '../../src/engine/setup/step.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import { makeProject, tempDir } from '../helpers/project.js';
@@ -94,22 +95,24 @@ describe('docker-storage plan', () => {
 });
 
 describe('daemon.json merge', () => {
-  it("adds pcc's keys and keeps the user's", () => {
-    const merged = mergeDaemonJson(b64({ 'log-driver': 'local', features: { buildkit: true }, 'insecure-registries': ['lab:5000'] }), {
+  it("adds pcc's keys, drops the registry an earlier pcc listed as insecure, and keeps the user's", () => {
+    const merged = mergeDaemonJson(b64({ 'log-driver': 'local', features: { buildkit: true }, 'insecure-registries': ['lab:5000', '10.128.0.1:5000'] }), {
       storageDriver: 'btrfs',
-      insecureRegistries: ['10.128.0.1:5000'],
+      secureRegistries: ['10.128.0.1:5000'],
     });
     expect(JSON.parse(merged ?? '')).toEqual({
       'log-driver': 'local',
       features: { buildkit: true, 'containerd-snapshotter': false },
-      'insecure-registries': ['lab:5000', '10.128.0.1:5000'],
+      'insecure-registries': ['lab:5000'],
       'storage-driver': 'btrfs',
     });
+    const onlyPccs = mergeDaemonJson(b64({ 'storage-driver': 'btrfs', 'insecure-registries': ['10.128.0.1:5000'] }), { secureRegistries: ['10.128.0.1:5000'] });
+    expect(JSON.parse(onlyPccs ?? '')).toEqual({ 'storage-driver': 'btrfs' });
   });
 
   it('returns nothing to write when the file already has everything, whatever its formatting', () => {
     const current = Buffer.from('{"storage-driver":"btrfs","features":{"containerd-snapshotter":false},"insecure-registries":["r:5000"]}').toString('base64');
-    expect(mergeDaemonJson(current, { storageDriver: 'btrfs', insecureRegistries: ['r:5000'] })).toBeUndefined();
+    expect(mergeDaemonJson(current, { storageDriver: 'btrfs', secureRegistries: ['10.128.0.1:5000'] })).toBeUndefined();
     expect(mergeDaemonJson('absent', {})).toBeUndefined();
   });
 
@@ -122,15 +125,43 @@ describe('daemon.json merge', () => {
     const facts = { os: 'ubuntu', installed: 'yes', enabled: 'enabled', active: 'active', driver: 'btrfs' };
     const merged = dockerEngine.plan({ ...facts, daemon_json: b64({ debug: true }) }, context());
     expect(merged.kind === 'change' && merged.apply.DO_RESTART).toBe('1');
-    const current = mergeDaemonJson(b64({ debug: true }), { storageDriver: 'btrfs', insecureRegistries: ['10.128.0.1:5000'] }) ?? '';
+    const current = mergeDaemonJson(b64({ debug: true }), { storageDriver: 'btrfs' }) ?? '';
     expect(dockerEngine.plan({ ...facts, daemon_json: Buffer.from(current).toString('base64') }, context())).toEqual({ kind: 'unchanged' });
   });
 });
 
 describe('registry-access and project-share plans', () => {
+  const helperConfig = b64({ credHelpers: { '10.128.0.1:5000': 'pcc' } });
+  const accessDone = { os: 'debian', profile: 'ok', environment: 'ok', trust: 'ok', login: 'ok', root_config: helperConfig, user: 'vagrant', user_config: helperConfig };
+
   it('writes REGISTRY_HOST when either file differs', () => {
-    expect(registryAccess.plan({ os: 'debian', profile: 'ok', environment: 'ok' }, context())).toEqual({ kind: 'unchanged' });
-    expect(registryAccess.plan({ os: 'debian', profile: 'differs', environment: 'ok' }, context()).kind).toBe('change');
+    expect(registryAccess.plan(accessDone, context())).toEqual({ kind: 'unchanged' });
+    expect(registryAccess.plan({ ...accessDone, profile: 'differs' }, context())).toEqual({ kind: 'change', changes: [expect.stringMatching(/^export REGISTRY_HOST=10\.128\.0\.1:5000/)], apply: {} });
+  });
+
+  it("trusts the project's CA, installs root's login and merges the credential helper into both users' Docker configs", () => {
+    const own = context();
+    const plan = registryAccess.plan({ ...accessDone, trust: 'differs', login: 'differs', root_config: 'absent', user_config: b64({ auths: { 'ghcr.io': { auth: 'x' } }, credHelpers: { 'lab:5000': 'lab' } }) }, own);
+    expect(plan.kind === 'change' && plan.changes).toEqual([
+      "trust the project's CA for 10.128.0.1:5000 (/etc/docker/certs.d/10.128.0.1:5000/ca.crt)",
+      'install the registry login for root (/etc/pcc/registry-login.json, 0600) and its credential helper',
+      'log Docker in to 10.128.0.1:5000 through the credential helper (/root/.docker/config.json)',
+      'log Docker in to 10.128.0.1:5000 through the credential helper (~vagrant/.docker/config.json)',
+    ]);
+    const apply = plan.kind === 'change' ? plan.apply : {};
+    expect(apply).toMatchObject({ DO_TRUST: '1', DO_LOGIN: '1' });
+    const decode = (value = '') => JSON.parse(Buffer.from(value, 'base64').toString()) as unknown;
+    expect(decode(apply.ROOT_CONFIG_B64)).toEqual({ credHelpers: { '10.128.0.1:5000': 'pcc' } });
+    expect(decode(apply.USER_CONFIG_B64)).toEqual({ auths: { 'ghcr.io': { auth: 'x' } }, credHelpers: { 'lab:5000': 'lab', '10.128.0.1:5000': 'pcc' } });
+    // The password goes to the host only as an input (on the script's stdin), never in what is shown.
+    const { password } = registryCredentials(own.config);
+    expect(decode(registryAccess.inputs(own).LOGIN_JSON_B64)).toEqual({ ServerURL: '10.128.0.1:5000', Username: 'pcc', Secret: password.reveal() });
+    expect(JSON.stringify(plan)).not.toContain(password.reveal());
+  });
+
+  it("refuses a user's Docker config that is not JSON instead of overwriting it", () => {
+    const plan = registryAccess.plan({ ...accessDone, user_config: Buffer.from('{oops').toString('base64') }, context());
+    expect(plan).toEqual({ kind: 'refuse', reason: expect.stringMatching(/~vagrant\/\.docker\/config\.json is not valid JSON/) });
   });
 
   it('fails clearly on a kernel without an NFS client — never a silent skip', () => {

@@ -9,7 +9,8 @@ import { makeProject, tempDir } from '../helpers/project.js';
 describe('Vagrant provider without vagrant', () => {
   it('says vagrant is missing and how to install it, after recording the planned machines', async () => {
     const root = makeProject({ 'project.env': 'PROJECT_NAME=nov\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=machine:1\n' });
-    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: '/nonexistent' });
+    const config = loadConfig(root, {});
+    const provider = new VagrantProvider(config, { PATH: '/nonexistent' });
     const planned: string[] = [];
     const attempt = provider.up({ count: 2, computeType: 'cpu', onPlanned: async (machines) => void planned.push(...machines.map((m) => m.name)) }, () => undefined);
     await expect(attempt).rejects.toBeInstanceOf(ProviderError);
@@ -17,7 +18,7 @@ describe('Vagrant provider without vagrant', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'not-installed', hint: expect.stringContaining('apt-get install vagrant') });
     expect(planned).toEqual(['vagrant1', 'vagrant2']);
 
-    const dir = path.join(root, '.pcc', 'vagrant');
+    const dir = path.join(config.privateDir, 'vagrant');
     expect(existsSync(path.join(dir, 'Vagrantfile'))).toBe(true);
     const spec = JSON.parse(readFileSync(path.join(dir, 'machines.json'), 'utf8'));
     expect(spec).toMatchObject({ project: 'nov', backend: 'docker', docker: { image: 'machine:1' } });
@@ -46,12 +47,13 @@ describe('init over NFS synced folders, not as root', () => {
     const bin = tempDir('pcc-bin-');
     const sudo = (code: number) => writeFileSync(path.join(bin, 'sudo'), `#!/bin/sh\nexit ${code}\n`, { mode: 0o755 });
     const root = makeProject({ 'project.env': 'PROJECT_NAME=nfs\nVAGRANT_PROVIDER=virtualbox\n' });
-    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: bin });
+    const config = loadConfig(root, {});
+    const provider = new VagrantProvider(config, { PATH: bin });
     const upInit = () => provider.up({ count: 1, computeType: 'cpu', role: 'init' }, () => undefined);
 
     sudo(1);
     await expect(upInit()).rejects.toMatchObject({ code: 'misconfigured', message: expect.stringContaining('sudo would ask for a password'), hint: expect.stringContaining('VAGRANT_SYNCED_FOLDER_TYPE=rsync') });
-    expect(existsSync(path.join(root, '.pcc', 'vagrant', 'machines.json'))).toBe(false);
+    expect(existsSync(path.join(config.privateDir, 'vagrant', 'machines.json'))).toBe(false);
 
     sudo(0);
     await expect(upInit()).rejects.toThrow('vagrant is not installed');
@@ -65,12 +67,15 @@ describe('the Vagrantfile Vagrant runs is the one pcc generated', () => {
     const bin = tempDir('pcc-bin-');
     const seen = path.join(bin, 'seen');
     writeFileSync(path.join(bin, 'vagrant'), `#!/bin/sh\ncat Vagrantfile machines.json > ${seen}\nexit 0\n`, { mode: 0o755 });
-    const provider = new VagrantProvider(loadConfig(root, {}), { PATH: `${bin}:/usr/bin:/bin` });
+    const config = loadConfig(root, {});
+    const provider = new VagrantProvider(config, { PATH: `${bin}:/usr/bin:/bin` });
     await provider.up({ count: 1, computeType: 'cpu' }, () => undefined);
-    const dir = path.join(root, '.pcc', 'vagrant');
+    // Outside the project folder, which init can write through its synced folder.
+    const dir = path.join(config.privateDir, 'vagrant');
+    expect(path.relative(root, dir).startsWith('..')).toBe(true);
     const own = { vagrantfile: readFileSync(path.join(dir, 'Vagrantfile'), 'utf8'), machines: readFileSync(path.join(dir, 'machines.json'), 'utf8') };
 
-    // What root on init could write through the synced project folder: Ruby, a folder of the laptop, docker flags.
+    // What another process of the user could write there: Ruby, a folder of the laptop, docker flags.
     writeFileSync(path.join(dir, 'Vagrantfile'), `${own.vagrantfile}\nsystem('touch /tmp/pcc-pwned')\n`);
     const tampered = JSON.parse(own.machines);
     tampered.machines[0].syncedFolders = [{ host: '/', guest: '/host' }];
@@ -82,7 +87,7 @@ describe('the Vagrantfile Vagrant runs is the one pcc generated', () => {
     expect(readFileSync(path.join(dir, 'Vagrantfile'), 'utf8')).toBe(own.vagrantfile);
   });
 
-  it('a machine list pcc cannot have written is an error that names the file', async () => {
+  it('a machine list pcc cannot have written (left in .pcc/ by an earlier pcc) is an error that names the file', async () => {
     const root = makeProject({ 'project.env': 'PROJECT_NAME=own\nVAGRANT_PROVIDER=docker\nVAGRANT_DOCKER_IMAGE=machine:1\n' });
     const dir = path.join(root, '.pcc', 'vagrant');
     mkdirSync(dir, { recursive: true });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { privateStateDir } from '../private-state.js';
 import { projectId } from '../project-id.js';
 import { Secret } from '../secret.js';
 import { parseEnvFile, type EnvEntry } from './envfile.js';
@@ -42,8 +43,10 @@ export interface Config {
   root: string;
   /** The Docker engine of this machine (Vagrant's docker backend, local image copies); undefined: Docker's default. */
   dockerHost: string | undefined;
-  /** Absolute path of per-project state (.pcc/). */
+  /** Absolute path of the project's own state in it (.pcc/): identity, settings, logs, builds, the registry volume. */
   stateDir: string;
+  /** pcc's keys, host pins, machine definitions and host records, outside the project folder (`private-state.ts`). */
+  privateDir: string;
   /** name: as people read it; id: the stable identity in tags and file names outside the project (`project-id.ts`). */
   project: { name: string; id: string; shareDir: string };
   varLibDocker: { gb: number; file: string };
@@ -186,11 +189,14 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   }
 
   const name = read('PROJECT_NAME') ?? defaultProjectName(root);
+  const stateDir = path.join(root, '.pcc');
+  const id = projectId(stateDir, name);
   return {
     root,
     dockerHost: read('DOCKER_HOST'),
-    stateDir: path.join(root, '.pcc'),
-    project: { name, id: projectId(path.join(root, '.pcc'), name), shareDir: path.resolve(root, required('PROJECT_DIR')) },
+    stateDir,
+    privateDir: privateStateDir(root, env, id),
+    project: { name, id, shareDir: path.resolve(root, required('PROJECT_DIR')) },
     varLibDocker: { gb: required('VARLIBDOCKER_GB'), file: required('VARLIBDOCKER_FILE') },
     defaultProvider: required('DEFAULT_PROVIDER'),
     vagrant: {

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { buildImages, type BuildReport } from '../builds.js';
+import { buildImages, type BuildReport, type BuildServices } from '../builds.js';
 import { dockerFromEnv } from '../docker-client.js';
 import { ensureImage } from '../docker-images.js';
 import type { Engine } from '../engine.js';
@@ -7,16 +7,14 @@ import { PccError } from '../../core/errors.js';
 import { resume, up } from '../lifecycle.js';
 import { reconcile } from '../reconcile.js';
 import { sshTarget } from '../ssh/pool.js';
-import { RegistryClient } from '../registry.js';
+import { INIT_REGISTRY, RegistryClient } from '../registry.js';
+import { registryCredentials } from '../registry-credentials.js';
 import { setupHosts, type HostSetupResult } from '../setup/setup.js';
 import { TunnelAgent } from '../ssh/tunnel-agent.js';
 import type { HostRecord } from '../state.js';
 import { projectExport } from './project-export.js';
 import { registryService } from './registry-service.js';
 import { registryVolume } from './registry-volume.js';
-
-/** The registry as init's own engine names it. */
-export const INIT_REGISTRY = 'localhost:5000';
 
 /** init's own services, after its host steps (`hostSteps(config, 'init')`). */
 export const INIT_SERVICE_STEPS = [registryVolume, registryService, projectExport];
@@ -43,7 +41,7 @@ export async function initController(engine: Engine): Promise<InitReport> {
       const docker = initDocker(engine, host);
       await ensureImage(docker, engine.config.registry.image, localDocker(engine), 'init');
       services = await setupHosts(engine, [host], 'start init services', { steps: INIT_SERVICE_STEPS });
-      if (services.ok) builds = await buildImages(engine, { docker, registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY });
+      if (services.ok) builds = await buildImages(engine, { docker, registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY, login: registryLogin(engine) });
     }
     const setup = [...hostSetup.hosts, ...(services === hostSetup ? [] : services.hosts)];
     const ok = hostSetup.ok && services.ok && (builds?.ok ?? false);
@@ -71,7 +69,7 @@ export async function buildOnInit(engine: Engine, names: string[] = []): Promise
   const host = requireInit(engine);
   return buildImages(
     engine,
-    { docker: initDocker(engine, host), registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY },
+    { docker: initDocker(engine, host), registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY, login: registryLogin(engine) },
     { names },
   );
 }
@@ -91,14 +89,21 @@ export function initDocker(engine: Engine, host: HostRecord): Docker {
   return dockerOver(new TunnelAgent(() => engine.ssh.openUnixSocket(target, '/var/run/docker.sock')));
 }
 
-/** init's registry, reached on its loopback through SSH. */
+/** init's registry, reached on its loopback through SSH, over TLS verified with the project's CA and with its login. */
 export function initRegistry(engine: Engine, host: HostRecord): RegistryClient {
   const target = sshTarget(host);
+  const credentials = registryCredentials(engine.config);
   return new RegistryClient(`init's registry (${INIT_REGISTRY})`, {
     host: '127.0.0.1',
     port: 5000,
-    agent: new TunnelAgent(() => engine.ssh.openTcp(target, '127.0.0.1', 5000)),
+    agent: new TunnelAgent(() => engine.ssh.openTcp(target, '127.0.0.1', 5000), { tls: { ca: credentials.caCert, servername: 'localhost' } }),
+    login: { username: credentials.username, password: credentials.password },
   });
+}
+
+function registryLogin(engine: Engine): BuildServices['login'] {
+  const { username, password } = registryCredentials(engine.config);
+  return { username, password };
 }
 
 function localDocker(engine: Engine): Docker | undefined {

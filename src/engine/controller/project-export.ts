@@ -17,8 +17,8 @@ function within(inner: string, outer: string): boolean {
 }
 
 /**
- * Where init sees the shared folder, and the folders of it the share must never show: pcc's state
- * (`.pcc/`: its SSH key, the Vagrantfile, state) and `config/` (`config/.private` holds the AWS keys).
+ * Where init sees the shared folder, and the folders of it the share must never show: the project's
+ * `.pcc/` (the registry's volume, logs) and `config/` (`config/.private` holds the AWS keys).
  * A whole folder is hidden, not the one file: an editor that saves by renaming would drop a mount
  * over a single file.
  */

@@ -4,8 +4,8 @@ import { PccError } from '../../core/errors.js';
 /** What pcc needs in /etc/docker/daemon.json; everything else in the file is the user's and stays. */
 export interface DaemonJsonWants {
   storageDriver?: 'btrfs';
-  /** Registries reached without TLS (the project registry on the overlay). */
-  insecureRegistries?: string[];
+  /** Registries reached with TLS now: earlier pcc versions listed them as insecure. */
+  secureRegistries?: string[];
   nvidiaRuntime?: boolean;
 }
 
@@ -15,16 +15,17 @@ export interface DaemonJsonWants {
  * Docker is not restarted). A file that is not a JSON object is an error, never overwritten.
  */
 export function mergeDaemonJson(currentB64: string | undefined, wants: DaemonJsonWants): string | undefined {
-  const current = parseCurrent(currentB64);
+  const current = parseJsonObjectFile(currentB64, '/etc/docker/daemon.json');
   const merged: Record<string, unknown> = structuredClone(current);
   if (wants.storageDriver) {
     merged['storage-driver'] = wants.storageDriver;
     // Docker >= 29 keeps images in containerd unless this is off, bypassing the btrfs volume.
     merged.features = { ...asObject(merged.features), 'containerd-snapshotter': false };
   }
-  if (wants.insecureRegistries?.length) {
-    const existing = Array.isArray(merged['insecure-registries']) ? (merged['insecure-registries'] as unknown[]) : [];
-    merged['insecure-registries'] = [...existing, ...wants.insecureRegistries.filter((registry) => !existing.includes(registry))];
+  if (wants.secureRegistries?.length && Array.isArray(merged['insecure-registries'])) {
+    const kept = (merged['insecure-registries'] as unknown[]).filter((registry) => !wants.secureRegistries?.includes(registry as string));
+    if (kept.length > 0) merged['insecure-registries'] = kept;
+    else delete merged['insecure-registries'];
   }
   if (wants.nvidiaRuntime) {
     merged.runtimes = { ...asObject(merged.runtimes), nvidia: { path: 'nvidia-container-runtime', args: [] } };
@@ -32,7 +33,8 @@ export function mergeDaemonJson(currentB64: string | undefined, wants: DaemonJso
   return isDeepStrictEqual(merged, current) ? undefined : `${JSON.stringify(merged, null, 2)}\n`;
 }
 
-function parseCurrent(currentB64: string | undefined): Record<string, unknown> {
+/** A host's JSON file (base64 of its text, or "absent") as an object; anything else is an error naming it. */
+export function parseJsonObjectFile(currentB64: string | undefined, file: string): Record<string, unknown> {
   if (!currentB64 || currentB64 === 'absent') return {};
   const text = Buffer.from(currentB64, 'base64').toString('utf8');
   if (text.trim() === '') return {};
@@ -40,16 +42,16 @@ function parseCurrent(currentB64: string | undefined): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new PccError(`/etc/docker/daemon.json is not valid JSON (${(error as Error).message})`, {
+    throw new PccError(`${file} is not valid JSON (${(error as Error).message})`, {
       hint: 'Fix or remove the file on the host; pcc merges its keys into it and never overwrites it.',
     });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new PccError('/etc/docker/daemon.json is not a JSON object', { hint: 'Fix the file on the host; pcc merges its keys into it.' });
+    throw new PccError(`${file} is not a JSON object`, { hint: 'Fix the file on the host; pcc merges its keys into it.' });
   }
   return parsed as Record<string, unknown>;
 }
 
-function asObject(value: unknown): Record<string, unknown> {
+export function asObject(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -16,11 +16,11 @@ export const dockerEngine: SetupStep = {
       apply.DO_INSTALL = '1';
       changes.push('install docker.io');
     }
-    const merged = mergeDaemonJson(facts.daemon_json, { storageDriver: 'btrfs', insecureRegistries: [settings.registryHost] });
+    const merged = mergeDaemonJson(facts.daemon_json, { storageDriver: 'btrfs', secureRegistries: [settings.registryHost] });
     if (merged !== undefined) {
       apply.DAEMON_JSON_B64 = Buffer.from(merged).toString('base64');
       apply.DO_RESTART = '1';
-      changes.push('merge storage-driver btrfs, containerd-snapshotter off and registry trust into /etc/docker/daemon.json');
+      changes.push('merge pcc\'s keys into /etc/docker/daemon.json: storage-driver btrfs, containerd-snapshotter off, the registry not listed as insecure');
     }
     if (facts.active !== 'active' || facts.enabled !== 'enabled') {
       changes.push('enable and start Docker');

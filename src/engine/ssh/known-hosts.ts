@@ -26,7 +26,7 @@ export class HostKeyMismatchError extends PccError {
 }
 
 /**
- * `.pcc/known_hosts`: host keys pinned on first use, one line per key, keyed by pcc's host name
+ * `known_hosts` in the private state: host keys pinned on first use, one line per key, keyed by pcc's host name
  * (the ssh config entries set HostKeyAlias to it, so the system ssh client reads the same pins).
  */
 export class KnownHosts {

@@ -65,8 +65,8 @@ async function ensureKeyPair(api: Ec2Api, project: string, publicKey: string, ou
     if (keyMaterial(existing.PublicKey ?? '') === keyMaterial(publicKey)) return name;
     const users = await projectInstances(api, project, PRESENT_STATES, [{ Name: 'key-name', Values: [name] }]);
     if (users.length > 0) {
-      throw new PccError(`key pair ${name} in AWS holds another public key than .pcc/ssh/id_ed25519.pub, and ${users.map(hostOf).join(', ')} use it`, {
-        hint: 'Put back the .pcc/ssh key pcc made for this project, or destroy those hosts (pcc destroy ec2 --yes).',
+      throw new PccError(`key pair ${name} in AWS holds another public key than pcc's key for this project (ssh/id_ed25519.pub in its private state), and ${users.map(hostOf).join(', ')} use it`, {
+        hint: 'Put back the key pcc made for this project (ssh/ under ~/.local/state/pcc/projects/PROJECT-ID/), or destroy those hosts (pcc destroy ec2 --yes).',
       });
     }
     await api.call(`replace key pair ${name}`, (client) => client.send(new DeleteKeyPairCommand({ KeyName: name })));

@@ -257,7 +257,7 @@ export class Ec2Provider implements Provider {
       throw new ProviderError('command-failed', `${name} (${instance.State?.Name}) has no public address`,
         'pcc reaches EC2 hosts at their public address: resume it, or use a region whose default VPC assigns public addresses.');
     }
-    const key = ensurePccKey(this.#config.stateDir, `pcc-${this.#config.project.name}`);
+    const key = ensurePccKey(this.#config.privateDir, `pcc-${this.#config.project.name}`);
     return { host, port: 22, user: this.#config.aws.sshUser, identityFile: key.privateKeyFile };
   }
 
@@ -333,7 +333,7 @@ export class Ec2Provider implements Provider {
   }
 
   async #access(output: ProviderOutput): Promise<Access> {
-    const key = ensurePccKey(this.#config.stateDir, `pcc-${this.#config.project.name}`);
+    const key = ensurePccKey(this.#config.privateDir, `pcc-${this.#config.project.name}`);
     return ensureAccess(this.#api, this.#config, key.publicKey, output);
   }
 

@@ -6,9 +6,9 @@ import type { ProviderCapabilities } from '../provider.js';
 /** What EC2 machines can do; known without loading the AWS SDK. */
 export const EC2_CAPABILITIES: ProviderCapabilities = { canSuspend: false, machineTypes: true, spot: true, images: true };
 
-/** `.pcc/ec2/region`: written when pcc first makes AWS resources; it pins the region they live in. */
+/** `ec2/region` in the private state: written when pcc first makes AWS resources; it pins the region they live in. */
 export function ec2RegionFile(config: Config): string {
-  return path.join(config.stateDir, 'ec2', 'region');
+  return path.join(config.privateDir, 'ec2', 'region');
 }
 
 /**

@@ -62,7 +62,7 @@ const STATES: Record<string, MachineState> = {
 };
 
 /**
- * Local machines through the real `vagrant` CLI. pcc owns the Vagrantfile in `.pcc/vagrant/`; the
+ * Local machines through the real `vagrant` CLI. pcc owns the Vagrantfile in its private state (`vagrant/`); the
  * machines it defines are listed in machines.json beside it, written before any machine is made, so
  * Vagrant (the source of truth) knows every machine even if pcc is killed half-way.
  */
@@ -75,7 +75,7 @@ export class VagrantProvider implements Provider {
   constructor(config: Config, env: NodeJS.ProcessEnv) {
     this.#config = config;
     this.#env = env;
-    this.dir = path.join(config.stateDir, 'vagrant');
+    this.dir = path.join(config.privateDir, 'vagrant');
   }
 
   capabilities(): ProviderCapabilities {
