@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeError, PccError, UsageError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { buildCommand, initCommand, registryCommand } from './commands/controller.js';
+import { costCommand } from './commands/cost.js';
 import { doctorCommand } from './commands/doctor.js';
 import { imagesCommand } from './commands/images.js';
 import {
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   resumeCommand,
   destroyCommand,
   imagesCommand,
+  costCommand,
   setupCommand,
   initCommand,
   buildCommand,

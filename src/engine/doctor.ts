@@ -4,6 +4,9 @@ import { execa } from 'execa';
 import { NFS_SUDO_HINT, nfsSudoReady } from '../providers/vagrant/nfs-sudo.js';
 import { configuredSettings, type Config } from '../core/config/load.js';
 import { dockerFromEnv } from './docker-client.js';
+import { ec2Region, Prices } from './cost.js';
+import { spendSubjectOf, spendWarningLines, spendWarnings } from './spend-warnings.js';
+import { StateStore } from './state.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -50,6 +53,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
     checkNfsSudo(config.vagrant.syncedFolderType === 'nfs', usesVagrant, env),
     checkDockerEngine(usesVagrant && backend === 'docker', env),
     checkAws(config, config.defaultProvider === 'ec2', env),
+    ...checkSpend(config),
   ]);
   return {
     provider: config.defaultProvider,
@@ -172,6 +176,36 @@ async function checkAws(config: Config, required: boolean, env: NodeJS.ProcessEn
     const message = (error as Error).message;
     return result('aws', title, required, false, /could not load credentials from any providers|timed out/i.test(message) ? "none found in the AWS SDK's default chain" : message, fix);
   }
+}
+
+/** Machines that bill while forgotten: compute hosts running with idle stop off, images saved long ago. */
+function checkSpend(config: Config): Check[] {
+  const prices = new Prices(config);
+  const region = ec2Region(config);
+  const now = Date.now();
+  const hosts = Object.values(new StateStore(config.privateDir).read().hosts).filter((host) => host.state !== 'gone');
+  const warnings = spendWarnings(config, hosts.map((host) => spendSubjectOf(host, prices.hostCost(host, region, now)?.storagePerMonth)), now);
+  const idleMinutes = config.hosts.compute.idleStop.minutes;
+  const idleStop: Check =
+    warnings.idleStopOff.length > 0
+      ? {
+          id: 'idle-stop', title: 'idle stop', status: 'warn', required: false,
+          detail: `${spendWarningLines({ ...warnings, oldImages: [] }).join('')}: nothing stops ${warnings.idleStopOff.length === 1 ? 'it' : 'them'} when forgotten`,
+          fix: 'Set IDLE_STOP_MINUTES (say 60) in config/hosts/compute.env, then run pcc setup',
+        }
+      : {
+          id: 'idle-stop', title: 'idle stop', status: 'ok', required: false,
+          detail: idleMinutes === undefined ? 'off (IDLE_STOP_MINUTES unset); no compute host runs' : `compute hosts power off after ${idleMinutes} min idle (once set up)`,
+        };
+  const images: Check =
+    warnings.oldImages.length > 0
+      ? {
+          id: 'saved-images', title: 'saved images', status: 'warn', required: false,
+          detail: `${spendWarningLines({ ...warnings, idleStopOff: [] }).join('; ')}: older than SAVED_IMAGE_WARN_DAYS=${config.savedImageWarnDays}`,
+          fix: 'pcc resume HOST to use it again, or pcc images rm IMAGE (pcc images lists them) to stop paying for it',
+        }
+      : { id: 'saved-images', title: 'saved images', status: 'ok', required: false, detail: `none older than ${config.savedImageWarnDays} days` };
+  return [idleStop, images];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

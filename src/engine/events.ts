@@ -8,7 +8,7 @@ import type { PeerStatus } from './overlay/peer-status.js';
  */
 export type EngineEvent =
   /** A host appeared, changed state or address, or was removed (state `gone`). */
-  | { type: 'host.state'; host: string; provider: ProviderName; state: MachineState | 'gone'; address?: string }
+  | { type: 'host.state'; host: string; provider: ProviderName; state: MachineState | 'gone'; address?: string; stopReason?: string }
   /** One line a host's work printed (provider tool, SSH command). Also written to the host's log. */
   | { type: 'host.output'; host: string; stream: 'stdout' | 'stderr'; line: string }
   /** A long operation (up, save, resume, destroy ...) started or ended. */
@@ -56,7 +56,7 @@ export function describeEvent(event: EngineEvent): string | undefined {
       if (event.phase === 'failed') return `==> ${event.title}: failed`;
       return `==> ${event.title}: done`;
     case 'host.state':
-      return `    ${event.host}: ${event.state}${event.address ? ` at ${event.address}` : ''}`;
+      return `    ${event.host}: ${event.state}${event.stopReason ? ` (${event.stopReason})` : ''}${event.address ? ` at ${event.address}` : ''}`;
     case 'host.output':
       return `    ${event.host}| ${event.line}`;
     case 'setup':

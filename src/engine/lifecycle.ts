@@ -1,5 +1,6 @@
 import type { ComputeType, Leftover, MachineRole, Provider, ProviderName, SavedImage } from '../providers/provider.js';
 import { providerOutput, type Engine } from './engine.js';
+import { hostCostOf, type HostCost } from './cost.js';
 import { PccError, UsageError } from '../core/errors.js';
 import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf } from './overlay/members.js';
@@ -25,9 +26,15 @@ export interface HostView {
   address: string | undefined;
   /** The last setup: when, whether every step succeeded, the failed steps with why; null when never set up. */
   setup: { at: string; ok: boolean; failures: { step: string; message: string }[] } | null;
+  /** Why it powered itself off (idle stop) and when; null when it did not. */
+  selfStop: { reason: string; at: string } | null;
+  /** What it costs (USD) where its provider bills it; null for local machines. */
+  cost: HostCost | null;
+  /** The host pcc brought up in its place after a spot interruption (--relaunch); null when none. */
+  replacedBy: string | null;
 }
 
-export function viewOf(host: HostRecord): HostView {
+export function viewOf(engine: Engine, host: HostRecord): HostView {
   return {
     name: host.name,
     provider: host.provider,
@@ -37,6 +44,9 @@ export function viewOf(host: HostRecord): HostView {
     state: host.state,
     address: host.ssh ? `${host.ssh.host}:${host.ssh.port}` : undefined,
     setup: host.lastSetup ? { at: host.lastSetup.at, ok: host.lastSetup.ok, failures: host.lastSetup.failures } : null,
+    selfStop: host.selfStop ?? null,
+    cost: hostCostOf(engine, host) ?? null,
+    replacedBy: host.replacedBy ?? null,
   };
 }
 
@@ -67,6 +77,8 @@ export interface UpOptions {
   machineType?: string;
   /** Interruptible capacity (EC2 spot); for providers that have it. */
   spot?: boolean;
+  /** With spot: when EC2 interrupts a host, pcc brings up a replacement of the same type (spot-relaunch.ts). */
+  relaunch?: boolean;
   /** Runs the host setup on the new machines once they answer, as the original all-local.sh did. */
   setup?: boolean;
 }
@@ -79,6 +91,7 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
     throw new UsageError(`the ${providerName} provider has no machine types to choose from`, 'Leave out --instance-type.');
   }
   if (options.spot && !capabilities.spot) throw new UsageError(`the ${providerName} provider has no spot capacity`, 'Leave out --spot.');
+  if (options.relaunch && !options.spot) throw new UsageError('--relaunch replaces a spot host after an interruption: it needs --spot', 'Add --spot, or leave out --relaunch.');
   const title = options.role === 'init' ? 'bring up init' : `bring up ${options.count} ${providerName} machine(s)`;
   return task(engine, 'up', title, async () => {
     await reconcile(engine);
@@ -94,7 +107,7 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
           for (const machine of planned) await engine.knownHosts.forget(machine.name);
           const now = new Date().toISOString();
           await engine.state.update((state) => {
-            for (const machine of planned) state.hosts[machine.name] = recordOf(machine, now);
+            for (const machine of planned) state.hosts[machine.name] = { ...recordOf(machine, now), ...(options.relaunch ? { relaunch: true } : {}) };
           });
           for (const machine of planned) emitState(engine, { ...recordOf(machine, now) });
         },
@@ -112,7 +125,7 @@ export async function up(engine: Engine, providerName: ProviderName, options: Up
       }
     }
     const after = engine.state.read().hosts;
-    return hosts.map((host) => viewOf(after[host.name] ?? host));
+    return hosts.map((host) => viewOf(engine, after[host.name] ?? host));
   });
 }
 
@@ -127,7 +140,7 @@ export interface SaveOptions {
  */
 export async function save(engine: Engine, pattern: string, options: SaveOptions = {}): Promise<HostView[]> {
   return task(engine, 'save', `save ${pattern}${options.image ? ' as images' : ''}`, async () => {
-    const states: HostRecord['state'][] = options.image ? ['running', 'saved', 'stopped'] : ['running'];
+    const states: HostRecord['state'][] = options.image ? ['running', 'saved', 'stopped', 'interrupted'] : ['running'];
     const selected = selectHosts(await reconcile(engine), pattern).filter((host) => states.includes(host.state));
     for (const [providerName, hosts] of byProvider(selected)) {
       const names = hosts.map((host) => host.name);
@@ -140,7 +153,7 @@ export async function save(engine: Engine, pattern: string, options: SaveOptions
       else await chosen.save(names, providerOutput(engine));
     }
     const after = await reconcile(engine);
-    return after.filter((host) => selected.some((s) => s.name === host.name)).map(viewOf);
+    return after.filter((host) => selected.some((s) => s.name === host.name)).map((host) => viewOf(engine, host));
   });
 }
 
@@ -168,7 +181,7 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
     const setUpBefore = results.filter((host) => host.setupAt !== undefined);
     if (setUpBefore.length > 0) await setupHosts(engine, setUpBefore, `set up ${setUpBefore.map((host) => host.name).join(', ')} again`);
     const after = engine.state.read().hosts;
-    return results.map((host) => viewOf(after[host.name] ?? host));
+    return results.map((host) => viewOf(engine, after[host.name] ?? host));
   });
 }
 

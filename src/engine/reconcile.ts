@@ -4,7 +4,7 @@ import { describeError, PccError } from '../core/errors.js';
 import { checkHostFields, type HostRecord } from './state.js';
 
 /** States of a machine that exists; one listed as not created after any of them was removed behind pcc's back. */
-const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'gone']);
+const EXISTED: ReadonlySet<HostRecord['state']> = new Set(['running', 'saved', 'stopped', 'interrupted', 'gone']);
 
 /**
  * Makes state.json agree with the providers, which are the source of truth: machines pcc made but
@@ -16,6 +16,7 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
   const listed = (await Promise.all([...engine.providers.values()].map((source) => listMachines(engine, source)))).filter((entry) => entry !== undefined);
   const changes: HostRecord[] = [];
   const unaddressed: { provider: Provider; name: string }[] = [];
+  const stoppedByThemselves: { provider: Provider; name: string }[] = [];
   await engine.state.update((state) => {
     const now = new Date().toISOString();
     for (const { provider: source, machines } of listed) {
@@ -32,11 +33,20 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
         }
         const observed = machine.state === 'not-created' && EXISTED.has(known.state) ? 'gone' : machine.state;
         if (known.state !== observed || !sameExtras(known.extras, machine.extras) || (machine.privateAddress !== undefined && known.privateAddress !== machine.privateAddress)) {
+          // Running when pcc last looked and off now, without pcc: it may have stopped itself (idle stop, a spot notice).
+          if (known.state === 'running' && (observed === 'stopped' || observed === 'saved' || observed === 'interrupted')) stoppedByThemselves.push({ provider: source, name: machine.name });
+          if (observed === 'running') delete known.selfStop;
           known.state = observed;
           known.extras = machine.extras;
           if (machine.privateAddress !== undefined) known.privateAddress = machine.privateAddress;
           known.updatedAt = now;
           changes.push(known);
+        }
+        // What it bills for (a disk grown, a new start time) changes no state worth an event.
+        if (JSON.stringify(known.billing) !== JSON.stringify(machine.billing)) {
+          if (machine.billing) known.billing = machine.billing;
+          else delete known.billing;
+          known.updatedAt = now;
         }
         if (observed === 'running' && !known.ssh) unaddressed.push({ provider: source, name: machine.name });
       }
@@ -49,7 +59,8 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
       }
     }
   });
-  for (const host of changes) emitState(engine, host);
+  await recordSelfStops(engine, stoppedByThemselves);
+  for (const host of changes) emitState(engine, engine.state.read().hosts[host.name] ?? host);
   // A running machine gets its SSH endpoint, so it is reachable and listed in ssh config.
   for (const { provider: source, name } of unaddressed) {
     try {
@@ -63,7 +74,17 @@ export async function reconcile(engine: Engine): Promise<HostRecord[]> {
   return Object.values(engine.state.read().hosts);
 }
 
-
+/** Records why hosts stopped themselves, where their provider can tell; a provider that cannot answer leaves it unknown. */
+async function recordSelfStops(engine: Engine, stopped: { provider: Provider; name: string }[]): Promise<void> {
+  const found = await Promise.all(stopped.map(async ({ provider, name }) => ({ name, stop: await provider.selfStop?.(name).catch(() => undefined) })));
+  if (!found.some(({ stop }) => stop)) return;
+  await engine.state.update((state) => {
+    for (const { name, stop } of found) {
+      const record = state.hosts[name];
+      if (record && stop) record.selfStop = stop;
+    }
+  });
+}
 
 /**
  * One provider's machines; a provider that cannot answer (AWS unreachable, Docker stopped) is a
@@ -100,14 +121,13 @@ export async function recordEndpoint(engine: Engine, name: string, endpoint: Non
     if (!record) throw new PccError(`${name} vanished from state while pcc was working on it`);
     record.ssh = endpoint;
     record.state = 'running';
+    delete record.selfStop;
     record.updatedAt = new Date().toISOString();
     return record;
   });
   emitState(engine, host);
   return host;
 }
-
-
 
 export function recordOf(machine: Machine, now: string): HostRecord {
   return {
@@ -118,12 +138,11 @@ export function recordOf(machine: Machine, now: string): HostRecord {
     state: machine.state,
     extras: machine.extras,
     ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
+    ...(machine.billing ? { billing: machine.billing } : {}),
     createdAt: now,
     updatedAt: now,
   };
 }
-
-
 
 export function emitState(engine: Engine, host: HostRecord): void {
   engine.events.emit({
@@ -132,13 +151,11 @@ export function emitState(engine: Engine, host: HostRecord): void {
     provider: host.provider,
     state: host.state,
     ...(host.ssh ? { address: `${host.ssh.host}:${host.ssh.port}` } : {}),
+    ...(host.selfStop ? { stopReason: host.selfStop.reason } : {}),
   });
 }
-
-
 
 function sameExtras(a: Record<string, string>, b: Record<string, string>): boolean {
   return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 }
-
 

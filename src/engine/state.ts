@@ -59,7 +59,7 @@ const hostSchema = z.object({
   provider: z.enum(['vagrant', 'ec2']),
   role: z.enum(['init', 'compute']),
   computeType: z.enum(['cpu', 'gpu']),
-  state: z.enum(['creating', 'running', 'saved', 'stopped', 'not-created', 'unknown', 'gone']),
+  state: z.enum(['creating', 'running', 'saved', 'stopped', 'interrupted', 'not-created', 'unknown', 'gone']),
   extras: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'expected a plain key'), HOST_FIELDS.extra),
   ssh: z
     .object({ host: HOST_FIELDS.address, port: z.number().int().min(1).max(65535), user: HOST_FIELDS.user, identityFile: HOST_FIELDS.identityFile })
@@ -76,6 +76,22 @@ const hostSchema = z.object({
     .optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** What its provider bills it for (EC2), as last listed; `cost.ts` prices it. */
+  billing: z
+    .object({
+      instanceType: HOST_FIELDS.extra,
+      spot: z.boolean(),
+      runningSince: z.string().optional(),
+      savedAt: z.string().optional(),
+      storage: z.array(z.object({ kind: z.enum(['volume', 'snapshot']), gb: z.number().nonnegative() })),
+    })
+    .optional(),
+  /** Brought up with --relaunch: when EC2 interrupts it, pcc brings up a replacement of the same type. */
+  relaunch: z.boolean().optional(),
+  /** The host pcc brought up in its place after an interruption (--relaunch). */
+  replacedBy: HOST_FIELDS.name.optional(),
+  /** Why it powered itself off (idle stop) while pcc was not looking, and when; cleared when it runs again. */
+  selfStop: z.object({ reason: z.string().regex(/^[a-z0-9 ]{1,40}$/), at: z.string() }).optional(),
   /** When the host setup (hostSteps) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
   setupAt: z.string().optional(),
   /** How the last setup went, so a fresh `pcc` and `pcc status` show it: each step's outcome and why steps failed. */

@@ -6,9 +6,40 @@ export type MachineRole = 'init' | 'compute';
 
 /**
  * A machine's state as pcc shows it. `saved` keeps memory (suspend) or the instance (EC2 stop);
- * `stopped` is powered off; `not-created` is defined but has no machine behind it.
+ * `stopped` is powered off; `interrupted` was stopped by its provider taking back spot capacity;
+ * `not-created` is defined but has no machine behind it.
  */
-export type MachineState = 'creating' | 'running' | 'saved' | 'stopped' | 'not-created' | 'unknown';
+export type MachineState = 'creating' | 'running' | 'saved' | 'stopped' | 'interrupted' | 'not-created' | 'unknown';
+
+/** A machine that powered itself off (pcc's idle stop): why, as it wrote it, and when. */
+export interface SelfStop {
+  reason: string;
+  at: string;
+}
+
+/** Where a host's idle stop writes its reason (`src/engine/setup/idle-stop.sh`); it also prints it on the console. */
+export const SELF_STOP_FILE = '/var/lib/pcc/last-stop';
+
+/** The last `pcc-stop: REASON at TIME` line of a host's file or console; a reason must be plain words. */
+export function parseSelfStop(text: string): SelfStop | undefined {
+  const matches = [...text.matchAll(/pcc-stop: ([a-z0-9 ]{1,40}) at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)/g)];
+  const last = matches.at(-1);
+  return last ? { reason: last[1] ?? '', at: last[2] ?? '' } : undefined;
+}
+
+/** What a provider bills a machine for, as far as it tells: pcc prices it (`src/engine/cost.ts`). */
+export interface Billing {
+  /** What it is billed as while it runs. */
+  instanceType: string;
+  /** Bought at the spot market: billed at most the on-demand price. */
+  spot: boolean;
+  /** When it last started (launch or resume) while it runs; what it has cost since counts from here. */
+  runningSince?: string;
+  /** When it was saved as an image, for a host held only by its image. */
+  savedAt?: string;
+  /** Storage billed whether it runs or not: its disks, or the snapshots of its saved image. */
+  storage: { kind: 'volume' | 'snapshot'; gb: number }[];
+}
 
 /** One machine as its provider reports it. */
 export interface Machine {
@@ -24,6 +55,8 @@ export interface Machine {
    * machines of the same provider reach it: EC2 security groups admit members by these addresses only.
    */
   privateAddress?: string;
+  /** Only where the provider bills (EC2). */
+  billing?: Billing;
 }
 
 /**
@@ -106,6 +139,8 @@ export interface Provider {
   /** Deletes machines and whatever the provider keeps of them; names of machines already gone are no error. */
   destroy(names: string[], output: ProviderOutput): Promise<void>;
   sshEndpoint(name: string): Promise<SshEndpoint>;
+  /** Why a machine that stopped without pcc powered itself off, where the provider can read it. */
+  selfStop?(name: string): Promise<SelfStop | undefined>;
   /**
    * Grows running machines' disks where they are too small to hold a Docker volume of `dockerGb`
    * beside their system (never shrinks); the host's setup then grows its partition and filesystem.

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { UserPreferences } from '../engine/preferences.js';
+import { spendWarningLines, spendWarnings } from '../engine/spend-warnings.js';
 import { App } from './app.js';
 import { UiActionsContext, UiStateContext, type UiState } from './contexts.js';
 import { useBackgroundJobs } from './hooks/use-background-jobs.js';
@@ -11,7 +12,7 @@ import { useLogPane } from './hooks/use-log-pane.js';
 import { usePanelSelection } from './hooks/use-panel-selection.js';
 import { useSpinnerTick } from './hooks/use-spinner-tick.js';
 import { layout, useTerminalSize } from './layout.js';
-import { buildRunning, sortedHosts } from './model.js';
+import { buildRunning, sortedHosts, spendSubjectOfRow } from './model.js';
 import { hostListRows } from './panels/hosts.js';
 
 export { EVENT_BATCH_MS } from './hooks/use-engine-events.js';
@@ -36,6 +37,7 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
   const selection = usePanelSelection(model, hostRows);
   const { dialog, actions } = useCommands({ engine, model, hostRows, selection, logPane, jobs, keys, refreshRegistry, rememberUp });
 
+  const now = Date.now();
   const state: UiState = {
     project: engine.config.project.name,
     sizes,
@@ -53,8 +55,9 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
     dialog,
     jobs: jobs.inFlight(),
     outcome: jobs.outcome,
+    warnings: spendWarningLines(spendWarnings(engine.config, [...model.hosts.values()].map(spendSubjectOfRow), now)),
     tick,
-    now: Date.now(),
+    now,
   };
   return (
     <UiStateContext.Provider value={state}>

@@ -56,7 +56,7 @@ export function App() {
           </>
         )}
       </Box>
-      <StatusLine jobs={state.jobs} outcome={state.outcome} tick={state.tick} width={sizes.root.width} />
+      <StatusLine jobs={state.jobs} outcome={state.outcome} warnings={state.warnings} tick={state.tick} width={sizes.root.width} />
       {state.filterEditing ? <FilterInput /> : null}
     </Box>
   );

@@ -34,6 +34,8 @@ export interface UiState {
   /** Titles of the work in flight. */
   jobs: string[];
   outcome: Outcome | undefined;
+  /** What bills while forgotten (`spend-warnings.ts`), in a few words each. */
+  warnings: string[];
   tick: number;
   now: number;
 }

@@ -1,4 +1,6 @@
 import type { BuildRecord } from '../engine/builds.js';
+import type { HostCost } from '../engine/cost.js';
+import type { SpendSubject } from '../engine/spend-warnings.js';
 import type { BuildPhase, EngineEvent, SetupPhase } from '../engine/events.js';
 import { hostGroups } from '../engine/inventory.js';
 import type { PeerStatus } from '../engine/overlay/peer-status.js';
@@ -30,8 +32,12 @@ export interface HostRow {
   computeType: HostRecord['computeType'];
   groups: string[];
   state: HostRecord['state'];
+  /** Why it powered itself off (idle stop), while it is off. */
+  stopReason: string | undefined;
   address: string | undefined;
   setup: SetupProgress | undefined;
+  /** What it costs, where its provider bills it. */
+  cost: HostCost | undefined;
 }
 
 export interface SetupProgress {
@@ -90,6 +96,7 @@ export function applyEvent(model: UiModel, event: EngineEvent, now = Date.now())
       }
       const row = model.hosts.get(event.host) ?? newRow(event.host, event.provider);
       row.state = event.state;
+      row.stopReason = event.stopReason;
       if (event.address) row.address = event.address;
       model.hosts.set(event.host, row);
       return;
@@ -138,7 +145,7 @@ export function applyEvent(model: UiModel, event: EngineEvent, now = Date.now())
 }
 
 /** Fills in what events do not carry from state.json's records, and drops hosts state no longer has. */
-export function syncHosts(model: UiModel, records: HostRecord[]): void {
+export function syncHosts(model: UiModel, records: HostRecord[], costOf: (record: HostRecord) => HostCost | undefined = () => undefined): void {
   const present = new Set(records.filter((record) => record.state !== 'gone').map((record) => record.name));
   for (const name of [...model.hosts.keys()]) if (!present.has(name)) model.hosts.delete(name);
   for (const record of records) {
@@ -149,7 +156,9 @@ export function syncHosts(model: UiModel, records: HostRecord[]): void {
     row.computeType = record.computeType;
     row.groups = hostGroups(record);
     row.state = record.state;
+    row.stopReason = record.state === 'running' ? undefined : record.selfStop?.reason;
     row.address = record.ssh ? `${record.ssh.host}:${record.ssh.port}` : row.address;
+    row.cost = costOf(record);
     if (record.lastSetup && recordedRunIsNewer(row.setup, record.lastSetup)) row.setup = progressOf(record.lastSetup, model.stepTotals[record.role]);
     model.hosts.set(record.name, row);
   }
@@ -170,7 +179,7 @@ function progressOf(recorded: RecordedSetup, total: number): SetupProgress {
 }
 
 function newRow(name: string, provider: ProviderName): HostRow {
-  return { name, provider, role: name === 'init' ? 'init' : 'compute', computeType: 'cpu', groups: [provider], state: 'creating', address: undefined, setup: undefined };
+  return { name, provider, role: name === 'init' ? 'init' : 'compute', computeType: 'cpu', groups: [provider], state: 'creating', stopReason: undefined, address: undefined, setup: undefined, cost: undefined };
 }
 
 /** Setup progress in numbers: steps finished, the one running, whether the run is over. */
@@ -194,4 +203,9 @@ export function sortedHosts(model: UiModel): HostRow[] {
   return [...model.hosts.values()].sort(
     (a, b) => a.provider.localeCompare(b.provider) || Number(b.role === 'init') - Number(a.role === 'init') || a.name.localeCompare(b.name, undefined, { numeric: true }),
   );
+}
+
+/** A row as the spend warnings see it. */
+export function spendSubjectOfRow(row: HostRow): SpendSubject {
+  return { name: row.name, role: row.role, state: row.state, savedAt: row.cost?.savedAt, storagePerMonth: row.cost?.storagePerMonth };
 }

@@ -23,6 +23,7 @@ import {
   ImportKeyPairCommand,
   ModifyVolumeCommand,
   RevokeSecurityGroupIngressCommand,
+  GetConsoleOutputCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -117,6 +118,9 @@ export class FakeEc2 {
   readonly slowStart = new Map<string, number>();
   #counter = 0;
   readonly #tokens = new Map<string, string>();
+  /** What each instance printed on its serial console (GetConsoleOutput). */
+  readonly console = new Map<string, string>();
+  readonly #shutdownBehavior = new Map<string, string>();
 
   constructor(client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAFAKEFAKEFAKE1234', secretAccessKey: 'fake' } })) {
     this.client = client;
@@ -199,6 +203,10 @@ export class FakeEc2 {
       })),
     }));
     // AWS refuses to stop an instance that is still pending.
+    on(GetConsoleOutputCommand, (input: { InstanceId: string }) => {
+      if (!this.instances.has(input.InstanceId)) throw awsError('InvalidInstanceID.NotFound', `The instance ID '${input.InstanceId}' does not exist`);
+      return { InstanceId: input.InstanceId, Output: Buffer.from(this.console.get(input.InstanceId) ?? '').toString('base64') };
+    });
     on(StopInstancesCommand, (input: { InstanceIds: string[] }) => {
       const pending = input.InstanceIds.find((id) => this.instances.get(id)?.State?.Name === 'pending');
       if (pending) throw awsError('IncorrectInstanceState', `The instance '${pending}' is not in a state from which it can be stopped.`);
@@ -381,6 +389,8 @@ export class FakeEc2 {
       ...(spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId } : {}),
     };
     if (input.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? this.defaultSubnetPublic) this.#wantsPublic.add(InstanceId);
+    // AWS's default for an EBS-backed instance is stop; a launch may ask for terminate.
+    this.#shutdownBehavior.set(InstanceId, input.InstanceInitiatedShutdownBehavior ?? 'stop');
     this.instances.set(InstanceId, instance);
     return { Instances: [structuredClone(instance)] };
   }
@@ -404,6 +414,17 @@ export class FakeEc2 {
 
   /** Instances terminated while pending, with how many more looks still find them pending. */
   readonly #terminatingWhilePending = new Map<string, number>();
+
+  /**
+   * The instance powers itself off (`poweroff` inside it) after printing these console lines: it
+   * stops or terminates as its launch asked (InstanceInitiatedShutdownBehavior).
+   */
+  shutdownFromInside(instanceId: string, consoleLines: string): void {
+    this.console.set(instanceId, `${this.console.get(instanceId) ?? ''}${consoleLines}`);
+    this.#transition([instanceId], this.#shutdownBehavior.get(instanceId) === 'terminate' ? 'shutting-down' : 'stopping');
+    const instance = this.instances.get(instanceId) as Instance;
+    instance.StateReason = { Code: 'Client.InstanceInitiatedShutdown', Message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
+  }
 
   /** EC2 interrupts a spot instance whose request stops on interruption: it is stopped, and its request says why. */
   interrupt(instanceId: string, code = 'instance-stopped-no-capacity'): void {
@@ -450,6 +471,8 @@ export class FakeEc2 {
         this.slowStart.set(id, (this.slowStart.get(id) ?? 0) - 1);
       } else if (state === 'pending' && !this.holdPending.has(id)) {
         instance.State = { Name: 'running', Code: 16 };
+        // As EC2 does: the time of the last start, not of the first launch.
+        instance.LaunchTime = new Date();
         const address = this.#wantsPublic.has(id) && !this.publicAddressesBlocked ? this.addresses.shift() : undefined;
         if (address) instance.PublicIpAddress = address;
       } else if (state === 'stopping') {

@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { destroy, resume, save, up } from '../../src/engine/lifecycle.js';
+import { reconcile } from '../../src/engine/reconcile.js';
+import { relaunchInterrupted } from '../../src/engine/spot-relaunch.js';
 import { hostSteps, setup } from '../../src/engine/setup/setup.js';
 import { ensurePccKey } from '../../src/core/ssh-key.js';
 import { Ec2Provider } from '../../src/providers/ec2/ec2-provider.js';
@@ -92,6 +94,8 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
       [id, 'overlay', 'changed'],
       [id, 'registry-access', 'changed'],
       [id, 'cuda', 'unchanged'],
+      [id, 'idle-stop', 'unchanged'],
+      [id, 'spot-watch', 'unchanged'],
       [id, 'project-share', 'failed'],
     ]);
     expect(summary.hosts.map((host) => host.steps.map((step) => step.step))).toEqual([steps.map((step) => step.id)]);
@@ -118,6 +122,8 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
       ['overlay', 'unchanged'],
       ['registry-access', 'unchanged'],
       ['cuda', 'unchanged'],
+      ['idle-stop', 'unchanged'],
+      ['spot-watch', 'unchanged'],
       ['project-share', 'failed'],
     ]);
   }, 300_000);
@@ -130,4 +136,29 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
     expect(() => readFileSync(engine.sshConfig.pccFile, 'utf8')).toThrow();
     expect(engine.knownHosts.check(id, pinnedKey(machine))).toBe('unknown');
   });
+
+  it('a spot host brought up with --relaunch gets a set-up replacement of its type after an interruption, once', async () => {
+    // The spot host and its replacement are the same fleet machine, at its two addresses.
+    fake.addresses = [machine.address, secondAddress];
+    const [spot] = await up(engine, 'ec2', { count: 1, computeType: 'cpu', spot: true, relaunch: true });
+    const spotId = spot?.name ?? '';
+    await setup(engine, spotId);
+    expect(await onMachine('systemctl is-active pcc-spot-watch.service')).toBe('active');
+    fake.interrupt(spotId);
+
+    const from = events.length;
+    const hosts = await relaunchInterrupted(engine, await reconcile(engine));
+    const replacement = hosts.find((host) => host.name !== spotId);
+    expect(replacement).toMatchObject({ state: 'running', relaunch: true, billing: { instanceType: 'c7i.2xlarge', spot: true }, setupAt: expect.any(String) });
+    expect(hosts.find((host) => host.name === spotId)).toMatchObject({ state: 'interrupted', replacedBy: replacement?.name });
+    expect(setupEvents(from).filter((event) => event.host === replacement?.name).map((event) => event.step)).toContain('spot-watch');
+    expect(events.slice(from)).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringContaining(`${replacement?.name} replaces ${spotId}`) }));
+
+    // Seen again, the interrupted host has its replacement: nothing more is launched.
+    const again = await relaunchInterrupted(engine, await reconcile(engine));
+    expect(again.map((host) => host.name).sort()).toEqual([spotId, replacement?.name].sort());
+    const report = await destroy(engine, 'ec2');
+    expect(report.destroyed.sort()).toEqual([spotId, replacement?.name].sort());
+    expect(report.left).toEqual([]);
+  }, 300_000);
 });

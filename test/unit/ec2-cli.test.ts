@@ -26,7 +26,7 @@ describe('EC2 on the command line', () => {
   it('help shows the EC2 flags and the images command', async () => {
     const root = makeProject({});
     const help = await pcc(['--help'], root);
-    expect(help.stdout).toContain('pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--setup] [--json]');
+    expect(help.stdout).toContain('pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot [--relaunch]] [--setup] [--json]');
     expect(help.stdout).toContain('pcc save PATTERN [--image] [--json]');
     expect(help.stdout).toContain('pcc images [rm IMAGE...] [--json]');
   });

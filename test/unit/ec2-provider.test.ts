@@ -21,7 +21,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { destroy, listImages, removeImages, resume, save, up } from '../../src/engine/lifecycle.js';
+import { destroy, listImages, removeImages, resume, save, up, viewOf } from '../../src/engine/lifecycle.js';
+import type { HostRecord } from '../../src/engine/state.js';
 import { overlayMembers } from '../../src/engine/overlay/members.js';
 import { peerSections } from '../../src/engine/overlay/wireguard.js';
 import { reconcile } from '../../src/engine/reconcile.js';
@@ -97,6 +98,7 @@ describe('EC2 provider: up', () => {
       ClientToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
       BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 8 + 10, VolumeType: 'gp3', DeleteOnTermination: true } }],
       MetadataOptions: { HttpTokens: 'required' },
+      InstanceInitiatedShutdownBehavior: 'stop',
       TagSpecifications: [
         { ResourceType: 'instance', Tags: projectTags('cpu') },
         { ResourceType: 'volume', Tags: projectTags('cpu') },
@@ -288,10 +290,11 @@ describe('EC2 provider: up', () => {
     expect(fake.mock.calls()).toHaveLength(0);
   });
 
-  it('vagrant refuses --instance-type and --spot by capability, without calling any provider', async () => {
+  it('vagrant refuses --instance-type and --spot by capability, and --relaunch needs --spot, without calling any provider', async () => {
     const root = makeProject({});
     const engine = createEngine(loadConfig(root, {}), { env: {}, home: tempDir('pcc-home-') });
     await expect(up(engine, 'vagrant', { count: 1, computeType: 'cpu', spot: true })).rejects.toThrow('the vagrant provider has no spot capacity');
+    await expect(up(engine, 'ec2', { count: 1, computeType: 'cpu', relaunch: true })).rejects.toThrow('--relaunch replaces a spot host after an interruption: it needs --spot');
     await expect(up(engine, 'vagrant', { count: 1, computeType: 'cpu', machineType: 'big' })).rejects.toThrow('the vagrant provider has no machine types to choose from');
   });
 });
@@ -333,6 +336,57 @@ describe('EC2 provider: state, save, images, destroy', () => {
     await provider.start([id], () => undefined);
     expect(fake.instances.get(id)?.State?.Name).toBe('running');
     expect((await provider.sshEndpoint(id)).host).toBe('198.51.100.11');
+  });
+
+  it('a host that powers itself off (idle stop) is stopped, not terminated, and pcc shows why after its next reconcile', async () => {
+    const { provider, upRequest, engine, fake, events } = world();
+    const [first, second] = await upRequest({ count: 2 });
+    const [idle, other] = [first?.name ?? '', second?.name ?? ''];
+    await reconcile(engine);
+    fake.shutdownFromInside(idle, '[  OK  ] Stopped target Multi-User System.\npcc-stop: idle 30 min at 2026-12-01T03:00:00Z\n');
+    // A poweroff that was not pcc's idle stop, and a console line that is not plain words: no reason.
+    fake.shutdownFromInside(other, 'pcc-stop: idle $(reboot) at 2026-12-01T03:00:00Z\n');
+    const hosts = await reconcile(engine);
+    expect(fake.instances.get(idle)?.State?.Name).toBe('stopped');
+    expect(hosts.find((host) => host.name === idle)).toMatchObject({ state: 'saved', selfStop: { reason: 'idle 30 min', at: '2026-12-01T03:00:00Z' } });
+    expect(hosts.find((host) => host.name === other)?.selfStop).toBeUndefined();
+    expect(events).toContainEqual(expect.objectContaining({ type: 'host.state', host: idle, state: 'saved', stopReason: 'idle 30 min' }));
+    expect(viewOf(engine, engine.state.read().hosts[idle] as HostRecord).selfStop).toEqual({ reason: 'idle 30 min', at: '2026-12-01T03:00:00Z' });
+
+    // Running again, the reason is history.
+    await provider.start([idle], () => undefined);
+    await reconcile(engine);
+    expect(engine.state.read().hosts[idle]?.selfStop).toBeUndefined();
+  });
+
+  it('cost: a running host is priced by its type since its last start, a stopped one by its disk, one saved as an image by its snapshots', async () => {
+    const { provider, upRequest, engine, fake } = world({ projectEnv: 'EC2_PRICES=c7i.2xlarge=0.5\n' });
+    const [machine] = await upRequest();
+    const id = machine?.name ?? '';
+    const instance = fake.instances.get(id) as NonNullable<ReturnType<typeof fake.instances.get>>;
+    instance.LaunchTime = new Date(Date.now() - 3 * 3600_000);
+    await reconcile(engine);
+    const diskGb = [...fake.volumes.values()].find((volume) => volume.Attachments?.[0]?.InstanceId === id)?.Size ?? 0;
+    expect(diskGb).toBeGreaterThan(0);
+    const running = viewOf(engine, engine.state.read().hosts[id] as HostRecord).cost;
+    expect(running).toMatchObject({ perHour: 0.5, storage: [{ kind: 'volume', gb: diskGb }], instanceSource: { source: 'EC2_PRICES (config/project.env:4)' } });
+    expect(running?.storagePerMonth).toBeCloseTo(diskGb * 0.08, 10);
+    expect(running?.sinceStart).toBeGreaterThanOrEqual(1.5);
+    expect(running?.sinceStart).toBeLessThan(1.51);
+
+    await save(engine, id);
+    const stopped = viewOf(engine, engine.state.read().hosts[id] as HostRecord).cost;
+    expect(stopped).toMatchObject({ runningSince: undefined, sinceStart: undefined, storage: [{ kind: 'volume', gb: diskGb }] });
+
+    // A resume is a new start: the cost since then starts again.
+    await provider.start([id], () => undefined);
+    await reconcile(engine);
+    expect(viewOf(engine, engine.state.read().hosts[id] as HostRecord).cost?.sinceStart).toBeLessThan(0.01);
+
+    await save(engine, id, { image: true });
+    const image = viewOf(engine, engine.state.read().hosts[id] as HostRecord).cost;
+    expect(image).toMatchObject({ runningSince: undefined, storage: [{ kind: 'snapshot', gb: diskGb }], savedAt: expect.any(String) });
+    expect(image?.storagePerMonth).toBeCloseTo(diskGb * 0.05, 10);
   });
 
   it('save --image: image and snapshots tagged for the host, instance and spot request gone; resume launches it from the image', async () => {
@@ -383,7 +437,8 @@ describe('EC2 provider: state, save, images, destroy', () => {
     // The host lives in its new instance: same name, new instance id; the image and its snapshots are gone.
     const newId = [...fake.instances.values()].find((instance) => instance.State?.Name === 'running')?.InstanceId ?? '';
     expect(newId).not.toBe(id);
-    expect(await provider.list()).toEqual([{ name: id, provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: { instanceType: 'g5.xlarge', instanceId: newId }, privateAddress: expect.stringMatching(/^172\.31\./) }]);
+    expect(await provider.list()).toEqual([{ name: id, provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: { instanceType: 'g5.xlarge', instanceId: newId }, privateAddress: expect.stringMatching(/^172\.31\./),
+      billing: { instanceType: 'g5.xlarge', spot: true, runningSince: expect.any(String), storage: [{ kind: 'volume', gb: expect.any(Number) }] } }]);
     expect(fake.images.size).toBe(0);
     expect(fake.snapshots.size).toBe(0);
     await reconcile(engine);
@@ -488,12 +543,17 @@ describe('EC2 provider: state, save, images, destroy', () => {
     ]);
   });
 
-  it('resume of a spot instance EC2 stopped on an interruption says only EC2 can start it, and touches nothing', async () => {
-    const { upRequest, engine, fake } = world();
+  it('a spot instance EC2 stopped on an interruption shows as interrupted with the reason its watch recorded; resume says only EC2 can start it, and touches nothing', async () => {
+    const { upRequest, engine, fake, events } = world();
     const [machine] = await upRequest({ spot: true });
     const id = machine?.name ?? '';
     await reconcile(engine);
     fake.interrupt(id);
+    // The watch on the host saw the two-minute notice first and said so on the console.
+    fake.console.set(id, 'pcc-stop: spot interruption at 2026-12-01T04:00:00Z\n');
+    const hosts = await reconcile(engine);
+    expect(hosts.find((host) => host.name === id)).toMatchObject({ state: 'interrupted', selfStop: { reason: 'spot interruption', at: '2026-12-01T04:00:00Z' } });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'host.state', host: id, state: 'interrupted', stopReason: 'spot interruption' }));
     await expect(resume(engine, id)).rejects.toThrow(new RegExp(`${id} is a spot instance that EC2 stopped on an interruption \\(instance-stopped-no-capacity\\): only EC2 can start it again`));
     await expect(resume(engine, id)).rejects.toMatchObject({ hint: expect.stringContaining('EC2 starts it by itself when spot capacity returns, and it bills from then on') });
     expect(fake.inputs(StartInstancesCommand)).toEqual([]);

@@ -8,7 +8,9 @@ import { cuda } from '../../src/engine/setup/cuda.js';
 import { mergeDaemonJson } from '../../src/engine/setup/daemon-json.js';
 import { dockerEngine } from '../../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
+import { idleStop } from '../../src/engine/setup/idle-stop.js';
 import { projectShare } from '../../src/engine/setup/project-share.js';
+import { INSTANCE_METADATA, spotWatch } from '../../src/engine/setup/spot-watch.js';
 import { failureLines, setupHosts } from '../../src/engine/setup/setup.js';
 import { registryAccess } from '../../src/engine/setup/registry-access.js';
 import { registryCredentials } from '../../src/engine/registry-credentials.js';
@@ -178,6 +180,51 @@ describe('registry-access and project-share plans', () => {
     const overridden = projectShare.plan({ os: 'debian', kernel_nfs: 'yes', client: 'yes', units: 'differs', automount: 'inactive', enabled: 'no' }, own);
     expect(overridden.kind === 'change' && overridden.changes.join('\n')).toContain('at /project (vers=4.1,soft,timeo=100)');
     expect(projectShare.inputs(own).NFS_OPTS).toBe('vers=4.1,soft,timeo=100');
+  });
+});
+
+describe('idle stop plan', () => {
+  const on = context('VARLIBDOCKER_GB=3\n');
+  const withIdle = (() => {
+    const config = loadConfig(makeProject({ 'project.env': '', 'hosts/compute.env': 'IDLE_STOP_MINUTES=30\n' }), {});
+    return { host, config, settings: config.hosts.compute, members: () => [] } satisfies StepContext;
+  })();
+
+  it('is off by default and removes a timer left from before', () => {
+    expect(idleStop.plan({ os: 'debian', files: 'absent', timer: '/' }, on)).toEqual({ kind: 'unchanged', note: 'off' });
+    expect(idleStop.plan({ os: 'debian', files: 'differs', timer: 'active/enabled' }, on)).toEqual({ kind: 'change', changes: ['remove the idle stop timer (IDLE_STOP_MINUTES is unset)'], apply: {} });
+    expect(idleStop.inputs(on)).toEqual({ IDLE_MINUTES: '', GPU_PERCENT: '5', MINUTE_SECONDS: '60' });
+  });
+
+  it('installs the timer when IDLE_STOP_MINUTES is set, and is unchanged once it runs with these settings', () => {
+    expect(idleStop.inputs(withIdle)).toEqual({ IDLE_MINUTES: '30', GPU_PERCENT: '5', MINUTE_SECONDS: '60' });
+    expect(idleStop.plan({ os: 'debian', files: 'absent', timer: '/' }, withIdle)).toMatchObject({ kind: 'change', changes: [expect.stringContaining('power off after 30 min')] });
+    expect(idleStop.plan({ os: 'debian', files: 'differs', timer: 'active/enabled' }, withIdle).kind).toBe('change');
+    expect(idleStop.plan({ os: 'debian', files: 'ok', timer: 'inactive/enabled' }, withIdle).kind).toBe('change');
+    expect(idleStop.plan({ os: 'debian', files: 'ok', timer: 'active/enabled' }, withIdle)).toEqual({ kind: 'unchanged', note: 'after 30 min idle' });
+  });
+
+  it('takes whole minutes only', () => {
+    expect(() => loadConfig(makeProject({ 'project.env': '', 'hosts/global.env': 'IDLE_STOP_MINUTES=0.5\n' }), {})).toThrow(/IDLE_STOP_MINUTES="0\.5": expected minutes: a whole number from 1 to 10080/);
+  });
+});
+
+describe('spot watch plan', () => {
+  const onDemand = context();
+  const spotHost: HostRecord = { ...host, name: 'i-0spot', provider: 'ec2', billing: { instanceType: 't3.large', spot: true, storage: [] } };
+  const spot = { ...onDemand, host: spotHost } satisfies StepContext;
+
+  it('watches only on spot hosts, and removes a watch left on a host that is no longer one', () => {
+    expect(spotWatch.inputs(onDemand)).toEqual({ SPOT: '', METADATA: INSTANCE_METADATA });
+    expect(spotWatch.plan({ os: 'debian', files: 'absent', service: '/' }, onDemand)).toEqual({ kind: 'unchanged', note: 'not a spot host' });
+    expect(spotWatch.plan({ os: 'debian', files: 'differs', service: 'active/enabled' }, onDemand)).toMatchObject({ kind: 'change', changes: ['remove the spot watch (not a spot host)'] });
+  });
+
+  it('installs the watch on a spot host and is unchanged once it is in place and running', () => {
+    expect(spotWatch.inputs(spot)).toEqual({ SPOT: 'yes', METADATA: INSTANCE_METADATA });
+    expect(spotWatch.plan({ os: 'debian', files: 'absent', service: '/' }, spot)).toMatchObject({ kind: 'change', changes: [expect.stringContaining('SIGTERM')] });
+    expect(spotWatch.plan({ os: 'debian', files: 'ok', service: 'inactive/enabled' }, spot).kind).toBe('change');
+    expect(spotWatch.plan({ os: 'debian', files: 'ok', service: 'active/enabled' }, spot)).toEqual({ kind: 'unchanged', note: 'watching for the notice' });
   });
 });
 

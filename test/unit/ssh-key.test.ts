@@ -43,5 +43,6 @@ describe('the keys pcc makes', () => {
       expect(() => ensurePccKey(dir, 'pcc-demo')).not.toThrow();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // 800 keys take about 2 s alone, longer on a busy 2-core machine.
+  }, 30_000);
 });

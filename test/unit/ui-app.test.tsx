@@ -67,7 +67,8 @@ async function openApp(options: { hosts?: string[]; providers?: Provider[]; conf
 }
 
 async function expectScreen(screen: () => string, text: string | RegExp) {
-  await expect.poll(screen, { timeout: 3000 }).toMatch(text);
+  // Generous: a loaded machine renders late, and a passing screen returns at once.
+  await expect.poll(screen, { timeout: 10_000 }).toMatch(text);
 }
 
 /** The UI still runs (it did not quit): a new log line reaches the screen. */
@@ -135,6 +136,11 @@ describe('the terminal UI', () => {
     await expectScreen(screen, '1 Hosts');
     await expectAlive(engine, screen);
     expect(screen()).not.toMatch(/Bring up machines|Destroy|build images/);
+  });
+
+  it('the status line warns about a compute host running with idle stop off, beside the latest outcome', async () => {
+    const { screen } = await openApp({ hosts: ['vagrant1'] });
+    await expectScreen(screen, /read hosts from the providers.*⚠ vagrant1 runs with idle stop off/);
   });
 
   it('the q that closes the help does not also quit', async () => {

@@ -1,5 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/core/config/load.js';
+import { Prices } from '../../src/engine/cost.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { PeerStatus } from '../../src/engine/overlay/peer-status.js';
 import { FOLLOW } from '../../src/ui/log-buffer.js';
@@ -9,6 +11,7 @@ import { hostListRows, HostsPanel } from '../../src/ui/panels/hosts.js';
 import { LogsPanel } from '../../src/ui/panels/logs.js';
 import { PeersPanel } from '../../src/ui/panels/peers.js';
 import { RegistryPanel } from '../../src/ui/panels/registry.js';
+import { makeProject } from '../helpers/project.js';
 
 // Colours are part of what is checked (failures in red): chalk decides at import, so before the imports.
 vi.hoisted(() => {
@@ -61,6 +64,27 @@ describe('Hosts panel', () => {
     expect(frame).toContain('▾ vagrant — 2 hosts (running, saved)');
     expect(frame).toMatch(/vagrant1\s+vagrant\s+vagrant,gpu\s+running\s+127\.0\.0\.1:2201\s+10\.128\.0\.2\s+yes\s+not set up — press S/);
     expect(frame).toMatch(/vagrant2\s+vagrant\s+vagrant,cpu\s+saved\s+-\s+-\s+no/);
+  });
+
+  it('shows what billed hosts cost, in a COST column that local-only fleets do not get', () => {
+    const model = modelOf([]);
+    const running = { instanceType: 'g5.xlarge', spot: false, runningSince: new Date(Date.now() - 2 * 3600_000).toISOString(), storage: [{ kind: 'volume' as const, gb: 100 }] };
+    syncHosts(
+      model,
+      [
+        { name: 'i-0abc', provider: 'ec2', role: 'compute', computeType: 'gpu', state: 'running', extras: {}, billing: running, createdAt: '', updatedAt: '' },
+        { name: 'vagrant1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {}, createdAt: '', updatedAt: '' },
+      ],
+      (record) => (record.billing ? new Prices(loadConfig(makeProject(), {})).hostCost(record, 'us-east-1', Date.now()) : undefined),
+    );
+    const frame = hostsFrame(model);
+    expect(frame).toMatch(/COST\s+SETUP/);
+    expect(frame).toMatch(/i-0abc\s.*\$1\.01\/h · \$2\.01 so far/);
+    expect(frame).toMatch(/vagrant1\s.*no\s+-\s+not set up/);
+
+    const local = modelOf([]);
+    syncHosts(local, [{ name: 'vagrant1', provider: 'vagrant', role: 'compute', computeType: 'cpu', state: 'running', extras: {}, createdAt: '', updatedAt: '' }]);
+    expect(hostsFrame(local)).not.toContain('COST');
   });
 
   it('shows setup progress: the current step and a bar, then done, failures in red', () => {

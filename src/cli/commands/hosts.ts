@@ -2,11 +2,13 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/errors.js';
 import { destroy, resume, save, up, viewOf, type HostView } from '../../engine/lifecycle.js';
 import { reconcile } from '../../engine/reconcile.js';
+import { relaunchInterrupted } from '../../engine/spot-relaunch.js';
 import { PROVIDERS } from '../../core/config/schema.js';
 import type { ComputeType, ProviderName } from '../../providers/provider.js';
 import type { Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
 import { age } from '../../engine/units.js';
+import { costLine } from '../../engine/cost.js';
 import { print, printJson, type CliIo } from '../io.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
 
@@ -16,11 +18,18 @@ function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   if (json) return printJson(io, hosts);
   if (hosts.length === 0) return print(io.stdout, 'no hosts — bring one up with: pcc up vagrant');
   const now = Date.now();
+  const stateText = (h: HostView) =>
+    `${h.selfStop && h.state !== 'running' ? `${h.state} (${h.selfStop.reason})` : h.state}${h.replacedBy ? `, replaced by ${h.replacedBy}` : ''}`;
   const setupOf = (setup: HostView['setup']) =>
     !setup ? 'never' : setup.ok ? `ok ${age((now - Date.parse(setup.at)) / 1000)} ago` : `failed: ${setup.failures.map((failure) => failure.step).join(',')}`;
+  // Only where a provider bills: a laptop's Vagrant machines cost nothing to show.
+  const billed = hosts.some((h) => h.cost);
   const rows = [
-    ['NAME', 'PROVIDER', 'STATE', 'ADDRESS', 'GROUPS', 'SETUP'],
-    ...hosts.map((h) => [h.name, h.provider, h.state, h.address ?? '-', h.groups.join(','), setupOf(h.setup)]),
+    ['NAME', 'PROVIDER', 'STATE', 'ADDRESS', 'GROUPS', 'SETUP', ...(billed ? ['COST'] : [])],
+    ...hosts.map((h) => [
+      h.name, h.provider, stateText(h), h.address ?? '-', h.groups.join(','), setupOf(h.setup),
+      ...(billed ? [h.cost ? costLine(h.cost, now) : '-'] : []),
+    ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
@@ -44,12 +53,13 @@ function onePattern(positionals: string[], usage: string): string {
 
 export const upCommand: Command = {
   name: 'up',
-  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot] [--setup] [--json]',
+  usage: 'pcc up [PROVIDER] [--count N] [--type cpu|gpu] [--instance-type T] [--spot [--relaunch]] [--setup] [--json]',
   summary: 'bring up N new compute machines (PROVIDER: vagrant or ec2; default DEFAULT_PROVIDER)',
   details:
     '--setup: run the host setup on them once they answer (as pcc setup does); exits 1 if a step failed.\n' +
     'ec2: --instance-type overrides EC2_INSTANCE_TYPE_CPU/GPU; --spot asks for spot capacity (a persistent\n' +
-    'request; an interruption stops the instance, resume starts it again).',
+    'request; an interruption stops the instance, and only EC2 starts it again). --relaunch: when EC2\n' +
+    'interrupts such a host, pcc status (or pcc) brings up a replacement of the same type and sets it up.',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -60,6 +70,7 @@ export const upCommand: Command = {
         type: { type: 'string', default: 'cpu' },
         'instance-type': { type: 'string' },
         spot: { type: 'boolean', default: false },
+        relaunch: { type: 'boolean', default: false },
         setup: { type: 'boolean', default: false },
       },
     });
@@ -76,6 +87,7 @@ export const upCommand: Command = {
       computeType: values.type as ComputeType,
       ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
       ...(values.spot ? { spot: true } : {}),
+      ...(values.relaunch ? { relaunch: true } : {}),
       ...(values.setup ? { setup: true } : {}),
     };
     return hostsCommand(io, values, (engine) => up(engine, providerName as ProviderName, options));
@@ -89,8 +101,8 @@ export const statusCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({ args, options: common });
     const engine = openEngine(io, values.project);
-    const hosts = await reconcile(engine);
-    printHosts(io, hosts.map(viewOf).sort((a, b) => a.name.localeCompare(b.name)), values.json);
+    const hosts = await relaunchInterrupted(engine, await reconcile(engine));
+    printHosts(io, hosts.map((host) => viewOf(engine, host)).sort((a, b) => a.name.localeCompare(b.name)), values.json);
     return 0;
   },
 };

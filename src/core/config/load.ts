@@ -35,6 +35,8 @@ export interface HostSettings {
     mtu: number;
     weavePassword: Secret | undefined;
   };
+  /** Idle stop: minutes undefined is off. */
+  idleStop: { minutes: number | undefined; gpuPercent: number; minuteSeconds: number };
 }
 
 /** The whole, validated configuration of one pcc project. */
@@ -71,7 +73,11 @@ export interface Config {
     sshUser: string;
     /** Unset until the user names who may connect: pcc opens nothing to the internet on its own. */
     sshCidrs: string[] | undefined;
+    /** EC2_PRICES: the user's prices (USD) that replace the bundled table's, by instance type, ebs and snapshot. */
+    prices: Record<string, number>;
   };
+  /** Saved images older than this many days are warned about. */
+  savedImageWarnDays: number;
   hosts: Record<HostRole, HostSettings>;
   /** Where each key's value came from. */
   sources: Partial<Record<ConfigKey, Source>>;
@@ -162,6 +168,11 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
         mtu: required('OVERLAY_MTU', role),
         weavePassword: weavePassword === undefined ? undefined : new Secret(weavePassword),
       },
+      idleStop: {
+        minutes: read('IDLE_STOP_MINUTES', role),
+        gpuPercent: required('IDLE_STOP_GPU_PERCENT', role),
+        minuteSeconds: required('IDLE_STOP_MINUTE_SECONDS', role),
+      },
     };
   };
   // Validate role overrides first so an error points at the file that holds the bad value.
@@ -216,7 +227,9 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       images: { cpu: read('EC2_AMI_CPU'), gpu: read('EC2_AMI_GPU') },
       sshUser: required('EC2_SSH_USER'),
       sshCidrs: read('EC2_SSH_CIDRS'),
+      prices: read('EC2_PRICES') ?? {},
     },
+    savedImageWarnDays: required('SAVED_IMAGE_WARN_DAYS'),
     hosts,
     sources,
     written,

@@ -61,6 +61,17 @@ const cidrList = z
   .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
   .pipe(z.array(ipv4Cidr('each entry', 32)).min(1, 'expected at least one CIDR, e.g. 203.0.113.7/32'));
 
+/** `name=price` pairs: an instance type (or ebs, snapshot) and a price in USD. */
+const priceList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^([a-z0-9-]+\.[a-z0-9]+|ebs|snapshot)=\d+(\.\d+)?$/, 'expected name=price pairs, e.g. g5.xlarge=0.95,ebs=0.09 (USD; no currency sign)'))
+      .min(1, 'expected at least one name=price pair, e.g. g5.xlarge=0.95'),
+  )
+  .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.split('=')[0] ?? '', Number(pair.split('=')[1])])));
+
 /** Private and shared address space (RFC 1918, RFC 6598): what a share may be exported to, never beyond. */
 const PRIVATE_RANGES: [base: number, prefix: number][] = [
   [ipNumber('10.0.0.0'), 8],
@@ -200,6 +211,18 @@ export const KEYS = {
     default: 'ubuntu',
     doc: 'Login user of the EC2 images.',
   },
+  EC2_PRICES: {
+    file: 'project.env',
+    schema: priceList,
+    default: undefined,
+    doc: 'Prices that replace the bundled table, e.g. `g5.xlarge=0.95,ebs=0.09`: instance types in USD per hour, `ebs` (disks) and `snapshot` (saved images) in USD per GB-month.',
+  },
+  SAVED_IMAGE_WARN_DAYS: {
+    file: 'project.env',
+    schema: wholeNumber('days', 1, 3650),
+    default: '30',
+    doc: '`pcc doctor` and the status line warn about hosts saved as images longer ago than this: their snapshots bill every month.',
+  },
   EC2_SSH_CIDRS: {
     file: 'project.env',
     schema: cidrList,
@@ -274,6 +297,24 @@ export const KEYS = {
     schema: wholeNumber('an MTU', 1280, 9000),
     default: '1420',
     doc: 'MTU of the overlay interface.',
+  },
+  IDLE_STOP_MINUTES: {
+    file: 'hosts/global.env',
+    schema: wholeNumber('minutes', 1, 10080),
+    default: undefined,
+    doc: 'Compute hosts power themselves off after this many minutes with no SSH session, no running container and no busy GPU; unset: never.',
+  },
+  IDLE_STOP_GPU_PERCENT: {
+    file: 'hosts/global.env',
+    schema: wholeNumber('a percentage', 0, 100),
+    default: '5',
+    doc: 'A GPU busier than this (nvidia-smi utilization) keeps its host up.',
+  },
+  IDLE_STOP_MINUTE_SECONDS: {
+    file: 'hosts/global.env',
+    schema: wholeNumber('seconds', 1, 60),
+    default: '60',
+    doc: 'How long an idle-stop minute lasts; made for tests, leave it at 60.',
   },
   WEAVE_PASSWORD: {
     file: 'hosts/global.env',

@@ -36,6 +36,46 @@ write_file() {
   mv -f "$tmp" "$file"
 }
 
+# A step's own files for a systemd unit are given as PATH=MODE=WRITER, WRITER being the function that
+# prints the file. Their state: absent (none there), ok (each as its writer prints it, and WANTED is
+# not empty), or differs.
+unit_files_state() {
+  local wanted=$1 spec file mode writer any=no same=yes
+  shift
+  for spec in "$@"; do
+    IFS='=' read -r file mode writer <<<"$spec"
+    [ ! -e "$file" ] || any=yes
+    cmp -s "$file" <("$writer") || same=no
+  done
+  if [ "$any" = no ]; then echo absent; elif [ -n "$wanted" ] && [ "$same" = yes ]; then echo ok; else echo differs; fi
+}
+
+# Whether UNIT runs and starts at boot, as active/enabled.
+unit_state() { echo "$(systemctl is-active "$1" 2>/dev/null || true)/$(systemctl is-enabled "$1" 2>/dev/null || true)"; }
+
+# Writes the files (PATH=MODE=WRITER), then enables UNIT and restarts it, so new settings take at once.
+unit_install() {
+  local unit=$1 spec file mode writer
+  shift
+  for spec in "$@"; do
+    IFS='=' read -r file mode writer <<<"$spec"
+    "$writer" | write_file "$file" "$mode"
+  done
+  systemctl daemon-reload
+  systemctl enable -q "$unit"
+  systemctl restart "$unit"
+}
+
+# Stops and disables UNIT and removes its files (PATH=MODE=WRITER).
+unit_remove() {
+  local unit=$1 spec
+  shift
+  systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  for spec in "$@"; do rm -f "${spec%%=*}"; done
+  systemctl daemon-reload
+  for spec in "$@"; do [ ! -e "${spec%%=*}" ] || fail "${spec%%=*} is still there"; done
+}
+
 # base64 of a file on one line, or "absent".
 file_b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else echo absent; fi; }
 

@@ -14,6 +14,8 @@ import { projectExport } from '../controller/project-export.js';
 import { cuda } from './cuda.js';
 import { dockerEngine } from './docker-engine.js';
 import { dockerStorage } from './docker-storage.js';
+import { idleStop } from './idle-stop.js';
+import { spotWatch } from './spot-watch.js';
 import { projectShare } from './project-share.js';
 import { registryAccess } from './registry-access.js';
 import { parseFacts, stepCall, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
@@ -28,7 +30,7 @@ export function hostSteps(config: Config, role: HostRecord['role'] = 'compute'):
   const overlay = overlayDriver(config).step;
   return role === 'init'
     ? [dockerStorage, dockerEngine, overlay, registryAccess]
-    : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, projectShare];
+    : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, idleStop, spotWatch, projectShare];
 }
 
 /** How many steps one setup run has per role; init's run continues with its services. */

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, type Filter, type Instance, type InstanceStateName } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeVolumesCommand, type Filter, type Instance, type InstanceStateName } from '@aws-sdk/client-ec2';
 import type { Ec2Api } from './ec2-api.js';
 import { projectFilter, TAG, tagValue } from './ec2-tags.js';
 
@@ -26,3 +26,19 @@ export async function projectInstances(api: Ec2Api, project: string, states: Ins
 export function hostOf(instance: Instance): string {
   return tagValue(instance.Tags, TAG.host) ?? instance.InstanceId ?? '';
 }
+
+/** The size of the project's disks (GiB) per instance they are attached to: what EC2 bills for storage, running or stopped. */
+export async function diskGbByInstance(api: Ec2Api, project: string): Promise<Map<string, number>> {
+  const volumes = await api.all(
+    'list the disks',
+    (client, NextToken) => client.send(new DescribeVolumesCommand({ Filters: [projectFilter(project)], ...(NextToken ? { NextToken } : {}) })),
+    (output) => output.Volumes ?? [],
+  );
+  const sizes = new Map<string, number>();
+  for (const volume of volumes) {
+    const instance = volume.Attachments?.[0]?.InstanceId;
+    if (instance) sizes.set(instance, (sizes.get(instance) ?? 0) + (volume.Size ?? 0));
+  }
+  return sizes;
+}
+

@@ -7,6 +7,7 @@ import {
   DescribeSpotInstanceRequestsCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
+  GetConsoleOutputCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -26,15 +27,18 @@ import type { Config } from '../../core/config/load.js';
 import { PccError } from '../../core/errors.js';
 import { ensurePccKey } from '../../core/ssh-key.js';
 import {
+  parseSelfStop,
   ProviderError,
   type ComputeType,
   type Leftover,
+  type Billing,
   type Machine,
   type MachineState,
   type Provider,
   type ProviderCapabilities,
   type ProviderOutput,
   type SavedImage,
+  type SelfStop,
   type SshEndpoint,
   type UpRequest,
 } from '../provider.js';
@@ -42,13 +46,16 @@ import { admittedCidrs, ensureAccess, NEW_ACCESS, releaseAccess, type Access } f
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
 import { fitRootVolumes, rootGbFor, systemGbOf } from './ec2-disks.js';
 import { baseImage, createHostImage, deleteImage, launchImage, projectImages, savedImageOf, type LaunchImage } from './ec2-images.js';
-import { hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
+import { diskGbByInstance, hostOf, LIVE_STATES, projectInstances } from './ec2-instances.js';
 import { waitUntilNotPending } from './ec2-waiters.js';
 import { findLeftovers } from './ec2-leaks.js';
 import { TAG, tags, tagSpecs, tagValue } from './ec2-tags.js';
 import { EC2_CAPABILITIES, ec2InUse, ec2RegionFile } from './ec2-usage.js';
 
 const STATES: Record<string, MachineState> = { pending: 'creating', running: 'running', stopping: 'saved', stopped: 'saved' };
+
+/** The state reason EC2 gives an instance it stopped to take back spot capacity. */
+const SPOT_INTERRUPTION = 'Server.SpotInstanceShutdown';
 
 /** Launching from a saved image keeps the host's SSH keys, so the key pcc pinned for it stays valid. */
 const KEEP_HOST_KEYS = '#cloud-config\nssh_deletekeys: false\n';
@@ -94,17 +101,28 @@ export class Ec2Provider implements Provider {
 
   async list(): Promise<Machine[]> {
     if (!ec2InUse(this.#config)) return [];
-    const { instances, images } = await this.#holdings();
-    const machines = [...instances.entries()].map(([host, instance]) => this.#machineOf(host, instance));
+    const [{ instances, images }, diskGb] = await Promise.all([this.#holdings(), diskGbByInstance(this.#api, this.#config.project.id)]);
+    const machines = [...instances.entries()].map(([host, instance]) => {
+      const machine = this.#machineOf(host, instance);
+      return { ...machine, billing: billingOf(instance, machine.state, diskGb.get(instance.InstanceId ?? '') ?? 0) };
+    });
     for (const [host, image] of images) {
       if (instances.has(host)) continue;
+      const instanceType = tagValue(image.Tags, TAG.instanceType) ?? '';
+      const saved = savedImageOf(image);
       machines.push({
         name: host,
         provider: 'ec2',
         role: 'compute',
         computeType: computeTypeOf(image),
         state: 'saved',
-        extras: { instanceType: tagValue(image.Tags, TAG.instanceType) ?? '' },
+        extras: { instanceType },
+        billing: {
+          instanceType,
+          spot: tagValue(image.Tags, TAG.market) === 'spot',
+          ...(saved.createdAt ? { savedAt: saved.createdAt } : {}),
+          storage: [{ kind: 'snapshot', gb: saved.sizeGb ?? 0 }],
+        },
       });
     }
     return machines;
@@ -249,6 +267,15 @@ export class Ec2Provider implements Provider {
     }
   }
 
+  /** Read from the instance's console output, which EC2 keeps after a stop: the idle stop prints its reason there. */
+  async selfStop(name: string): Promise<SelfStop | undefined> {
+    const instance = (await this.#holdings()).instances.get(name);
+    if (!instance?.InstanceId) return undefined;
+    const { InstanceId } = instance;
+    const console = await this.#api.call(`read the console of ${name}`, (client) => client.send(new GetConsoleOutputCommand({ InstanceId, Latest: true })));
+    return parseSelfStop(Buffer.from(console.Output ?? '', 'base64').toString('utf8'));
+  }
+
   async sshEndpoint(name: string): Promise<SshEndpoint> {
     const instance = (await this.#holdings()).instances.get(name);
     if (!instance) throw new ProviderError('not-found', `${name}: EC2 has no instance of it`, 'pcc status shows what exists; pcc resume brings back a saved host.');
@@ -326,7 +353,7 @@ export class Ec2Provider implements Provider {
       provider: 'ec2',
       role: 'compute',
       computeType: tagValue(instance.Tags, TAG.type) === 'gpu' ? 'gpu' : 'cpu',
-      state: STATES[instance.State?.Name ?? ''] ?? 'unknown',
+      state: instance.StateReason?.Code === SPOT_INTERRUPTION && instance.State?.Name === 'stopped' ? 'interrupted' : STATES[instance.State?.Name ?? ''] ?? 'unknown',
       extras: { instanceType: instance.InstanceType ?? '', instanceId: instance.InstanceId ?? '' },
       ...(instance.PrivateIpAddress ? { privateAddress: instance.PrivateIpAddress } : {}),
     };
@@ -382,6 +409,8 @@ export class Ec2Provider implements Provider {
       ClientToken: randomUUID(),
       BlockDeviceMappings: [{ DeviceName: spec.image.rootDevice, Ebs: { VolumeSize: spec.rootGb, VolumeType: 'gp3', DeleteOnTermination: true } }],
       MetadataOptions: { HttpTokens: 'required' },
+      // A host that powers itself off (idle stop) is stopped, never terminated: its disk and setup stay.
+      InstanceInitiatedShutdownBehavior: 'stop',
       TagSpecifications: tagSpecs(spec.spot ? ['instance', 'volume', 'spot-instances-request'] : ['instance', 'volume'], resourceTags),
       ...(spec.spot ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop' } } } : {}),
       ...(spec.host ? { UserData: Buffer.from(KEEP_HOST_KEYS).toString('base64') } : {}),
@@ -463,6 +492,16 @@ export class Ec2Provider implements Provider {
     await this.#api.wait(`termination of ${ids.join(', ')}`, waitUntilInstanceTerminated, { InstanceIds: ids }, 15 * 60);
     if (volumes.length > 0) await this.#api.wait(`deletion of ${volumes.join(', ')}`, waitUntilVolumeDeleted, { VolumeIds: volumes }, 10 * 60);
   }
+}
+
+/** What EC2 bills an instance for: its type while it runs (LaunchTime is the last start), its disks always. */
+function billingOf(instance: Instance, state: MachineState, diskGb: number): Billing {
+  return {
+    instanceType: instance.InstanceType ?? '',
+    spot: instance.InstanceLifecycle === 'spot',
+    ...(state === 'running' && instance.LaunchTime ? { runningSince: instance.LaunchTime.toISOString() } : {}),
+    storage: [{ kind: 'volume', gb: diskGb }],
+  };
 }
 
 function computeTypeOf(image: Image): ComputeType {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import type { Config } from '../../core/config/load.js';
-import type { MachineState } from '../provider.js';
+import { parseSelfStop, SELF_STOP_FILE, type MachineState, type SelfStop } from '../provider.js';
 
 /**
  * Machine states read from the backend itself, the way Vagrant reads them, without starting Vagrant
@@ -20,8 +20,7 @@ export async function readMachineStates(
   const states = new Map<string, MachineState>();
   const ids = new Map<string, string>();
   for (const name of names) {
-    const idFile = path.join(vagrantDir, '.vagrant', 'machines', name, backend, 'id');
-    const id = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : '';
+    const id = machineId(vagrantDir, backend, name);
     if (id) ids.set(name, id);
     else states.set(name, 'not-created');
   }
@@ -31,6 +30,21 @@ export async function readMachineStates(
   if (!found) return undefined;
   for (const [name, id] of ids) states.set(name, found.get(id) ?? 'not-created');
   return states;
+}
+
+/** The backend's id of a machine, as Vagrant keeps it; empty when it was never created. */
+export function machineId(vagrantDir: string, backend: Config['vagrant']['backend'], name: string): string {
+  const idFile = path.join(vagrantDir, '.vagrant', 'machines', name, backend, 'id');
+  return existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : '';
+}
+
+/**
+ * Why a docker-backend machine stopped itself, read from its stopped container's file (`docker cp`
+ * writes a tar archive; the line is found in it as it is, text in a tar being stored plainly).
+ */
+export async function dockerSelfStop(id: string, env: NodeJS.ProcessEnv): Promise<SelfStop | undefined> {
+  const result = await run('docker', ['cp', `${id}:${SELF_STOP_FILE}`, '-'], env);
+  return result.exitCode === 0 ? parseSelfStop(result.stdout) : undefined;
 }
 
 type BackendReader = (ids: string[], env: NodeJS.ProcessEnv) => Promise<Map<string, MachineState> | undefined>;

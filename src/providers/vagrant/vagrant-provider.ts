@@ -15,13 +15,14 @@ import {
   type Provider,
   type ProviderCapabilities,
   type ProviderOutput,
+  type SelfStop,
   type SshEndpoint,
   type UpRequest,
 } from '../provider.js';
 import { machineContainerArgs } from './machine-container.js';
 import { NFS_SUDO_HINT, nfsSudoReady } from './nfs-sudo.js';
 import { errorMessages, machineStates, parseMachineReadable } from './machine-readable.js';
-import { readMachineStates } from './machine-states.js';
+import { dockerSelfStop, machineId, readMachineStates } from './machine-states.js';
 
 /** What the generated Vagrantfile reads: the backend's settings and the machines pcc defined. */
 interface MachinesSpec {
@@ -141,6 +142,13 @@ export class VagrantProvider implements Provider {
     await this.#updateSpec((spec) => {
       spec.machines = spec.machines.filter((machine) => !gone.has(machine.name));
     });
+  }
+
+  /** Only the docker backend's stopped machines can be read; on others the reason is not known here. */
+  async selfStop(name: string): Promise<SelfStop | undefined> {
+    if (this.#config.vagrant.backend !== 'docker') return undefined;
+    const id = machineId(this.dir, 'docker', name);
+    return id ? dockerSelfStop(id, this.#env) : undefined;
   }
 
   async sshEndpoint(name: string): Promise<SshEndpoint> {

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../../core/errors.js';
 import { lastBuild } from '../../engine/builds.js';
+import { hostCostOf } from '../../engine/cost.js';
 import { INIT_SERVICE_STEPS, initRegistry, requireInit } from '../../engine/controller/init.js';
 import type { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { overlayPeers } from '../../engine/overlay/overlay.js';
 import { reconcile } from '../../engine/reconcile.js';
+import { relaunchInterrupted } from '../../engine/spot-relaunch.js';
 import { setupStepTotals } from '../../engine/setup/setup.js';
 import { cleanLine } from '../log-buffer.js';
 import { logLineOf } from '../log-sources.js';
@@ -38,7 +40,7 @@ export function useEngineEvents(
 
   const syncFromState = useCallback(() => {
     try {
-      syncHosts(model, Object.values(engine.state.read().hosts));
+      syncHosts(model, Object.values(engine.state.read().hosts), (record) => hostCostOf(engine, record));
     } catch (error) {
       setOutcome({ ok: false, text: describeError(error).replace(/\n\s*/g, ' — ') });
     }
@@ -95,7 +97,7 @@ export function useEngineEvents(
   useEffect(() => {
     syncFromState();
     run('read hosts from the providers', async () => {
-      const hosts = await reconcile(engine);
+      const hosts = await relaunchInterrupted(engine, await reconcile(engine));
       refreshRegistry();
       return `${hosts.filter((host) => host.state !== 'gone').length} host(s)`;
     });

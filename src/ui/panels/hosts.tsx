@@ -1,4 +1,5 @@
 import type { PeerStatus } from '../../engine/overlay/peer-status.js';
+import { costLine } from '../../engine/cost.js';
 import { age } from '../../engine/units.js';
 import type { ProviderName } from '../../providers/provider.js';
 import { setupSummary, type HostRow } from '../model.js';
@@ -29,8 +30,10 @@ const COLUMNS: Column[] = [
   { title: 'GPU', width: 5 },
   { title: 'SETUP', width: 10 },
 ];
+/** Shown only where some host is billed: local machines cost nothing to show. */
+const COST_COLUMN: Column = { title: 'COST', width: 25 };
 
-const STATE_COLORS: Record<string, string> = { running: 'green', creating: 'yellow', saved: 'blue', stopped: 'blue', 'not-created': 'red', unknown: 'red' };
+const STATE_COLORS: Record<string, string> = { running: 'green', creating: 'yellow', saved: 'blue', stopped: 'blue', interrupted: 'magenta', 'not-created': 'red', unknown: 'red' };
 
 function setupCell(host: HostRow, now: number): Cell {
   if (!host.setup) return { text: host.state === 'running' ? 'not set up — press S' : '-', dim: true };
@@ -43,6 +46,8 @@ function setupCell(host: HostRow, now: number): Cell {
 }
 
 export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; now: number; selected: number; focused: boolean; width: number; height: number }) {
+  const billed = props.rows.some((row) => row.kind === 'host' && row.host.cost);
+  const columns = billed ? [...COLUMNS.slice(0, -1), COST_COLUMN, ...COLUMNS.slice(-1)] : COLUMNS;
   const lines: Line[] = props.rows.map((row, item) => {
     if (row.kind === 'provider') {
       const states = [...new Set(row.hosts.map((host) => host.state))].join(', ');
@@ -56,10 +61,11 @@ export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; no
         { text: `  ${host.name}` },
         { text: host.provider },
         { text: host.groups.join(',') },
-        { text: host.state, color: STATE_COLORS[host.state] },
+        { text: host.stopReason ? `${host.state} (${host.stopReason})` : host.state, color: STATE_COLORS[host.state] },
         { text: host.address ?? '-', dim: !host.address },
         { text: overlay ?? '-', dim: !overlay },
         { text: host.computeType === 'gpu' ? 'yes' : 'no', dim: host.computeType !== 'gpu' },
+        ...(billed ? [host.cost ? { text: costLine(host.cost, props.now) } : { text: '-', dim: true }] : []),
         setupCell(host, props.now),
       ],
     };
@@ -69,7 +75,7 @@ export function HostsPanel(props: { rows: HostListRow[]; peers: PeerStatus[]; no
       {lines.length === 0 ? (
         <EmptyState>no hosts — press u to bring one up (i brings up init, the controller)</EmptyState>
       ) : (
-        <Table columns={COLUMNS} lines={lines} selected={props.selected} focused={props.focused} width={contentWidth(props.width)} height={contentLines(props.height)} />
+        <Table columns={columns} lines={lines} selected={props.selected} focused={props.focused} width={contentWidth(props.width)} height={contentLines(props.height)} />
       )}
     </Panel>
   );
