@@ -15,6 +15,7 @@ import {
   statusCommand,
   upCommand,
 } from './commands/hosts.js';
+import { addCommand, removeCommand } from './commands/own-machines.js';
 import { peersCommand } from './commands/peers.js';
 import { settingsCommand } from './commands/settings.js';
 import { setupCommand } from './commands/setup.js';
@@ -28,6 +29,8 @@ const COMMANDS: Command[] = [
   saveCommand,
   resumeCommand,
   destroyCommand,
+  addCommand,
+  removeCommand,
   imagesCommand,
   costCommand,
   setupCommand,

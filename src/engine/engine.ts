@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OnDemandEc2Provider } from '../providers/ec2/ec2-on-demand.js';
 import type { Provider, ProviderName, ProviderOutput } from '../providers/provider.js';
+import { SshProvider } from '../providers/ssh/ssh-provider.js';
 import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
 import { toolEnv, type Config } from '../core/config/load.js';
 import { EngineEvents } from './events.js';
@@ -45,7 +46,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
       events.emit({ type: 'host.output', host, stream, line });
     },
   });
-  const providers = options.providers ?? [new VagrantProvider(config, env), new OnDemandEc2Provider(config, env)];
+  const providers = options.providers ?? [new VagrantProvider(config, env), new OnDemandEc2Provider(config, env), new SshProvider(config)];
   return {
     config,
     env,

@@ -200,21 +200,21 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
   return task(engine, 'destroy', `destroy ${pattern}`, async () => {
     const hosts = await reconcile(engine);
     const whole = engine.providers.get(pattern as ProviderName);
-    const selected = whole ? hosts.filter((host) => host.provider === whole.name) : selectHosts(hosts, pattern);
+    const matched = whole ? hosts.filter((host) => host.provider === whole.name) : selectHosts(hosts, pattern);
+    // The user's own machines are never destroyed: `pcc remove` forgets one.
+    const own = matched.filter((host) => provider(engine, host.provider).capabilities().existing);
+    const selected = matched.filter((host) => !own.includes(host));
+    if (own.length > 0) {
+      const names = own.map((host) => host.name).join(', ');
+      if (selected.length === 0 && !whole) throw new UsageError(`${names}: pcc does not destroy your own machines`, `pcc remove ${own[0]?.name ?? 'NAME'} forgets one and takes pcc's things off it.`);
+      engine.events.emit({ type: 'log', level: 'info', message: `kept ${names}: your own machines (pcc remove NAME forgets one)` });
+    }
     for (const [providerName, hosts] of byProvider(selected)) {
       for (const host of hosts) engine.ssh.close(host.name);
       // Gone hosts too: Vagrant still defines a machine that was removed behind its back.
       await provider(engine, providerName).destroy(hosts.map((host) => host.name), providerOutput(engine));
     }
-    const names = selected.map((host) => host.name);
-    for (const name of names) await engine.knownHosts.forget(name);
-    await engine.state.update((state) => {
-      for (const name of names) delete state.hosts[name];
-    });
-    for (const host of selected) engine.events.emit({ type: 'host.state', host: host.name, provider: host.provider, state: 'gone' });
-    await engine.sshConfig.writeHosts(engine.state.read().hosts);
-    // The others drop the destroyed hosts from their peers, live.
-    if (selected.some((host) => host.overlay)) await syncOverlay(engine);
+    await forgetHosts(engine, selected);
     const left: Leftover[] = [];
     const involved = new Set([...byProvider(selected).keys(), ...(whole ? [whole.name] : [])]);
     for (const providerName of involved) {
@@ -225,8 +225,24 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
       if (held.length === 0) engine.events.emit({ type: 'log', level: 'info', message: `${providerName}: nothing of the project is left` });
       left.push(...held);
     }
-    return { destroyed: names, left };
+    return { destroyed: selected.map((host) => host.name), left };
   });
+}
+
+/** Removes every trace pcc keeps of hosts that are gone or forgotten: pins, records, SSH entries, overlay peers. */
+export async function forgetHosts(engine: Engine, hosts: HostRecord[]): Promise<void> {
+  const names = hosts.map((host) => host.name);
+  for (const name of names) {
+    engine.ssh.close(name);
+    await engine.knownHosts.forget(name);
+  }
+  await engine.state.update((state) => {
+    for (const name of names) delete state.hosts[name];
+  });
+  for (const host of hosts) engine.events.emit({ type: 'host.state', host: host.name, provider: host.provider, state: 'gone' });
+  await engine.sshConfig.writeHosts(engine.state.read().hosts);
+  // The others drop these hosts from their peers, live.
+  if (hosts.some((host) => host.overlay)) await syncOverlay(engine);
 }
 
 /** The images hosts were saved as (save --image), from every provider that has images. */

@@ -56,10 +56,10 @@ export function checkHostFields(
 
 const hostSchema = z.object({
   name: HOST_FIELDS.name,
-  provider: z.enum(['vagrant', 'ec2']),
+  provider: z.enum(['vagrant', 'ec2', 'ssh']),
   role: z.enum(['init', 'compute']),
   computeType: z.enum(['cpu', 'gpu']),
-  state: z.enum(['creating', 'running', 'saved', 'stopped', 'interrupted', 'not-created', 'unknown', 'gone']),
+  state: z.enum(['creating', 'running', 'saved', 'stopped', 'interrupted', 'unreachable', 'not-created', 'unknown', 'gone']),
   extras: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'expected a plain key'), HOST_FIELDS.extra),
   ssh: z
     .object({ host: HOST_FIELDS.address, port: z.number().int().min(1).max(65535), user: HOST_FIELDS.user, identityFile: HOST_FIELDS.identityFile })
@@ -86,6 +86,8 @@ const hostSchema = z.object({
       storage: z.array(z.object({ kind: z.enum(['volume', 'snapshot']), gb: z.number().nonnegative() })),
     })
     .optional(),
+  /** Docker keeps the storage the machine had (pcc setup --keep-docker-storage): no btrfs volume, any driver. */
+  keepDockerStorage: z.boolean().optional(),
   /** Brought up with --relaunch: when EC2 interrupts it, pcc brings up a replacement of the same type. */
   relaunch: z.boolean().optional(),
   /** The host pcc brought up in its place after an interruption (--relaunch). */

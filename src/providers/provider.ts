@@ -1,15 +1,16 @@
 import { PccError } from '../core/errors.js';
 
-export type ProviderName = 'vagrant' | 'ec2';
+export type ProviderName = 'vagrant' | 'ec2' | 'ssh';
 export type ComputeType = 'cpu' | 'gpu';
 export type MachineRole = 'init' | 'compute';
 
 /**
  * A machine's state as pcc shows it. `saved` keeps memory (suspend) or the instance (EC2 stop);
  * `stopped` is powered off; `interrupted` was stopped by its provider taking back spot capacity;
- * `not-created` is defined but has no machine behind it.
+ * `not-created` is defined but has no machine behind it; `unreachable` is a machine pcc does not power
+ * (the user's own) that does not answer now.
  */
-export type MachineState = 'creating' | 'running' | 'saved' | 'stopped' | 'interrupted' | 'not-created' | 'unknown';
+export type MachineState = 'creating' | 'running' | 'saved' | 'stopped' | 'interrupted' | 'unreachable' | 'not-created' | 'unknown';
 
 /** A machine that powered itself off (pcc's idle stop): why, as it wrote it, and when. */
 export interface SelfStop {
@@ -83,6 +84,8 @@ export interface ProviderCapabilities {
   spot?: boolean;
   /** saveImage, images and removeImage exist: a host can be saved as an image and resumed from it. */
   images?: boolean;
+  /** Its machines existed before pcc (the user's own): pcc neither powers nor destroys them, `pcc remove` forgets one. */
+  existing?: boolean;
 }
 
 /** An image a provider saved a host as; resuming the host starts from it. */

@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { PANELS, useUiActions, useUiState } from './contexts.js';
 import { ConfirmDialog } from './dialogs/confirm.js';
 import { HelpOverlay } from './dialogs/help.js';
+import { AddMachineForm } from './dialogs/add-machine.js';
 import { UpMenu } from './dialogs/up-menu.js';
 import { BuildsPanel } from './panels/builds.js';
 import { HostsPanel } from './panels/hosts.js';
@@ -63,11 +64,14 @@ export function App() {
 }
 
 function DialogView() {
-  const { dialog, providers, lastUp, sizes } = useUiState();
+  const { dialog, providers, canAdd, lastUp, sizes } = useUiState();
   const actions = useUiActions();
   const width = Math.min(sizes.root.width, 100);
   if (dialog?.kind === 'help') return <HelpOverlay onClose={actions.closeDialog} width={width} />;
-  if (dialog?.kind === 'up') return <UpMenu providers={providers} last={lastUp} onChoose={actions.bringUp} onCancel={actions.closeDialog} width={width} />;
+  if (dialog?.kind === 'up') {
+    return <UpMenu providers={providers} last={lastUp} onChoose={actions.bringUp} {...(canAdd ? { onAddExisting: actions.openAdd } : {})} onCancel={actions.closeDialog} width={width} />;
+  }
+  if (dialog?.kind === 'add') return <AddMachineForm onAdd={actions.addMachine} onCancel={actions.closeDialog} width={width} />;
   if (dialog?.kind === 'confirm') return <ConfirmDialog {...dialog.request} onCancel={actions.closeDialog} width={width} />;
   return null;
 }

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { ProviderName } from '../providers/provider.js';
+import type { AddChoice } from './dialogs/add-machine.js';
 import type { ConfirmRequest } from './dialogs/confirm.js';
 import type { UpChoice } from './dialogs/up-menu.js';
 import type { Layout } from './layout.js';
@@ -11,7 +12,7 @@ import type { Outcome } from './status-line.js';
 export const PANELS = ['hosts', 'registry', 'builds', 'peers', 'logs'] as const;
 export type PanelName = (typeof PANELS)[number];
 
-export type Dialog = { kind: 'help' } | { kind: 'up' } | { kind: 'confirm'; request: ConfirmRequest };
+export type Dialog = { kind: 'help' } | { kind: 'up' } | { kind: 'add' } | { kind: 'confirm'; request: ConfirmRequest };
 
 /** Everything the layout shows; owned by AppContainer. */
 export interface UiState {
@@ -21,7 +22,10 @@ export interface UiState {
   model: UiModel;
   hostRows: HostListRow[];
   selection: Record<PanelName, number>;
+  /** Providers that bring up machines; the user's own machines are added instead. */
   providers: ProviderName[];
+  /** Whether the bring-up menu offers "add an existing machine" (the ssh provider). */
+  canAdd: boolean;
   /** The last bring-up's choice (user preferences), where the bring-up menu starts. */
   lastUp: UpChoice | undefined;
   logSource: string;
@@ -44,6 +48,9 @@ export interface UiState {
 export interface UiActions {
   closeDialog(): void;
   bringUp(choice: UpChoice): void;
+  /** From the bring-up menu to the form that adds an existing machine. */
+  openAdd(): void;
+  addMachine(choice: AddChoice): void;
   setFilter(text: string): void;
   /** Leaves the filter input, keeping the filter or clearing it. */
   endFilter(keep: boolean): void;

@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { cuda } from '../../src/engine/setup/cuda.js';
-import { mergeDaemonJson } from '../../src/engine/setup/daemon-json.js';
+import { mergeDaemonJson, withoutPccDaemonKeys } from '../../src/engine/setup/daemon-json.js';
 import { dockerEngine } from '../../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
 import { idleStop } from '../../src/engine/setup/idle-stop.js';
 import { projectShare } from '../../src/engine/setup/project-share.js';
 import { INSTANCE_METADATA, spotWatch } from '../../src/engine/setup/spot-watch.js';
 import { failureLines, setupHosts } from '../../src/engine/setup/setup.js';
-import { registryAccess } from '../../src/engine/setup/registry-access.js';
+import { registryAccess, withCredentialHelper, withoutCredentialHelper } from '../../src/engine/setup/registry-access.js';
 import { registryCredentials } from '../../src/engine/registry-credentials.js';
 import { stepScript, type Facts, type StepContext } from '../../src/engine/setup/step.js';
 import type { HostRecord } from '../../src/engine/state.js';
@@ -129,6 +129,26 @@ describe('daemon.json merge', () => {
     expect(merged.kind === 'change' && merged.apply.DO_RESTART).toBe('1');
     const current = mergeDaemonJson(b64({ debug: true }), { storageDriver: 'btrfs' }) ?? '';
     expect(dockerEngine.plan({ ...facts, daemon_json: Buffer.from(current).toString('base64') }, context())).toEqual({ kind: 'unchanged' });
+  });
+});
+
+describe("taking pcc's keys out of the user's files again (pcc remove)", () => {
+  it("daemon.json loses exactly what pcc merged in; a file that held nothing else goes", () => {
+    const users = { 'log-driver': 'journald', features: { buildkit: true } };
+    const merged = mergeDaemonJson(b64(users), { storageDriver: 'btrfs', nvidiaRuntime: true }) ?? '';
+    expect(JSON.parse(withoutPccDaemonKeys(Buffer.from(merged).toString('base64')) as string)).toEqual(users);
+    expect(withoutPccDaemonKeys(Buffer.from(mergeDaemonJson('absent', { storageDriver: 'btrfs' }) ?? '').toString('base64'))).toBe('delete');
+    expect(withoutPccDaemonKeys(b64(users))).toBeUndefined();
+    // A driver the user chose is theirs.
+    expect(withoutPccDaemonKeys(b64({ 'storage-driver': 'overlay2' }))).toBeUndefined();
+  });
+
+  it("a Docker config loses pcc's credential helper entries only", () => {
+    const users = { auths: { 'ghcr.io': {} }, credHelpers: { 'gcr.io': 'gcloud' } };
+    const merged = withCredentialHelper(b64(users), 'config.json', ['10.99.0.1:5000']) ?? '';
+    expect(JSON.parse(withoutCredentialHelper(Buffer.from(merged).toString('base64'), 'config.json', ['10.99.0.1:5000']) as string)).toEqual(users);
+    expect(withoutCredentialHelper(Buffer.from(withCredentialHelper('absent', 'config.json', ['r:5000']) ?? '').toString('base64'), 'config.json', ['r:5000'])).toBe('delete');
+    expect(withoutCredentialHelper(b64({ credHelpers: { 'r:5000': 'desktop' } }), 'config.json', ['r:5000'])).toBeUndefined();
   });
 });
 

@@ -8,6 +8,7 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import { UserPreferences } from '../../src/engine/preferences.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import type { Machine, Provider } from '../../src/providers/provider.js';
+import { SshProvider } from '../../src/providers/ssh/ssh-provider.js';
 import { AppContainer, EVENT_BATCH_MS } from '../../src/ui/app-container.js';
 import { makeProject, tempDir } from '../helpers/project.js';
 
@@ -167,6 +168,34 @@ describe('the terminal UI', () => {
     await expectScreen(screen, '1 Hosts');
     await expectAlive(engine, screen);
     expect(screen()).not.toContain('Destroy');
+  });
+
+  it('the bring-up menu adds an existing machine: USER@HOST checked, its name proposed, the password shown as stars and never on screen', async () => {
+    const provider = new HeldProvider();
+    provider.release();
+    const app = await openApp({ providers: [provider] });
+    app.engine.providers.set('ssh', new SshProvider(app.engine.config));
+    await app.press('u');
+    await expectScreen(app.screen, 'add an existing machine (ssh)');
+    await app.press('j', KEYS.enter);
+    await expectScreen(app.screen, 'Machine (USER@HOST or USER@HOST:PORT)');
+    await app.press('lab7', KEYS.enter);
+    await expectScreen(app.screen, 'lab7: expected USER@HOST or USER@HOST:PORT');
+    for (let i = 0; i < 4; i++) await app.press('\x7f');
+    // Nothing listens there: the login fails at once.
+    await app.press('alice@127.0.0.1:1', KEYS.enter);
+    await expectScreen(app.screen, /Name for alice@127\.0\.0\.1:1 .*\n.*host-127-0-0-1/);
+    await app.press(KEYS.enter);
+    await expectScreen(app.screen, 'Machine type (host-127-0-0-1)');
+    await app.press(KEYS.enter);
+    await expectScreen(app.screen, 'Password for the first login');
+    await app.press('hunter2');
+    await expectScreen(app.screen, '*******');
+    expect(app.screen()).not.toContain('hunter2');
+    await app.press(KEYS.enter);
+    await expectScreen(app.screen, /✗ add alice@127\.0\.0\.1:1 as host-127-0-0-1/);
+    expect(app.screen()).not.toContain('hunter2');
+    expect(app.engine.state.read().hosts).toEqual({});
   });
 
   it("remembers the last bring-up in the user's preferences; the next run's menu starts on it", async () => {

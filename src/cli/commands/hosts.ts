@@ -12,9 +12,9 @@ import { costLine } from '../../engine/cost.js';
 import { print, printJson, type CliIo } from '../io.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
 
-const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
+export const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
 
-function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
+export function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   if (json) return printJson(io, hosts);
   if (hosts.length === 0) return print(io.stdout, 'no hosts — bring one up with: pcc up vagrant');
   const now = Date.now();
@@ -36,7 +36,7 @@ function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
 }
 
 /** Opens the engine, runs a host command, prints the hosts it returns; closes SSH connections either way. */
-async function hostsCommand(io: CliIo, values: { project?: string | undefined; json: boolean }, work: (engine: Engine) => Promise<HostView[]>): Promise<number> {
+export async function hostsCommand(io: CliIo, values: { project?: string | undefined; json: boolean }, work: (engine: Engine) => Promise<HostView[]>): Promise<number> {
   const engine = openEngine(io, values.project);
   try {
     printHosts(io, await work(engine), values.json);
@@ -44,6 +44,12 @@ async function hostsCommand(io: CliIo, values: { project?: string | undefined; j
   } finally {
     engine.ssh.closeAll();
   }
+}
+
+/** --type's value. */
+export function computeTypeOf(value: string): ComputeType {
+  if (value !== 'cpu' && value !== 'gpu') throw new UsageError(`--type ${value}: expected cpu or gpu`);
+  return value;
 }
 
 function onePattern(positionals: string[], usage: string): string {
@@ -76,15 +82,16 @@ export const upCommand: Command = {
     });
     const count = Number(values.count);
     if (!/^\d+$/.test(values.count) || count < 1 || count > 64) throw new UsageError(`--count ${values.count}: expected a whole number from 1 to 64`);
-    if (values.type !== 'cpu' && values.type !== 'gpu') throw new UsageError(`--type ${values.type}: expected cpu or gpu`);
+    const computeType = computeTypeOf(values.type);
     if (positionals.length > 1) throw new UsageError('expected at most one provider', `Usage: ${this.usage}`);
     const providerName = positionals[0] ?? projectConfig(io, values.project).defaultProvider;
+    if (providerName === 'ssh') throw new UsageError('the ssh provider makes no machines: it adds machines you already have', 'pcc add ssh USER@HOST[:PORT] [--name NAME]');
     if (!(PROVIDERS as readonly string[]).includes(providerName)) {
       throw new UsageError(`unknown provider: ${providerName}`, `Providers: ${PROVIDERS.join(', ')}.`);
     }
     const options = {
       count,
-      computeType: values.type as ComputeType,
+      computeType,
       ...(values['instance-type'] !== undefined ? { machineType: values['instance-type'] } : {}),
       ...(values.spot ? { spot: true } : {}),
       ...(values.relaunch ? { relaunch: true } : {}),
@@ -107,7 +114,7 @@ export const statusCommand: Command = {
   },
 };
 
-const PATTERN_HELP = 'PATTERN: a host name, a group (vagrant, ec2, cpu, gpu, init, an EC2 instance type or id), a glob like vagrant*, a comma list, or all.';
+const PATTERN_HELP = 'PATTERN: a host name, a group (vagrant, ec2, ssh, cpu, gpu, init, an EC2 instance type or id), a glob like vagrant*, a comma list, or all.';
 
 export const saveCommand: Command = {
   name: 'save',

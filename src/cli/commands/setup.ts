@@ -19,12 +19,14 @@ function chosenSteps(config: Config, list: string): string[] {
 
 export const setupCommand: Command = {
   name: 'setup',
-  usage: 'pcc setup PATTERN [--steps ID,...] [--dry-run] [--json]',
+  usage: 'pcc setup PATTERN [--steps ID,...] [--dry-run] [--keep-docker-storage] [--json]',
   summary: 'set up hosts alike: btrfs Docker storage, Docker, $REGISTRY_HOST, CUDA, /project',
   details:
     'Each step inspects the host and changes only what differs, so a second run changes nothing.\n' +
     '--dry-run lists what each step would change. --steps runs only those steps, in setup order\n' +
-    '(ids as pcc setup prints them). Exits 1 when a step failed on any host.',
+    '(ids as pcc setup prints them). --keep-docker-storage: Docker keeps the storage these machines have\n' +
+    '(your own machines whose Docker holds data), with no btrfs volume; recorded for later setups.\n' +
+    'Exits 1 when a step failed on any host.',
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -33,6 +35,7 @@ export const setupCommand: Command = {
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         steps: { type: 'string' },
+        'keep-docker-storage': { type: 'boolean', default: false },
         project: { type: 'string' },
       },
     });
@@ -40,7 +43,7 @@ export const setupCommand: Command = {
     const engine = openEngine(io, values.project);
     try {
       const only = values.steps === undefined ? undefined : chosenSteps(engine.config, values.steps);
-      const summary = await setup(engine, positionals[0], { dryRun: values['dry-run'], ...(only ? { only } : {}) });
+      const summary = await setup(engine, positionals[0], { dryRun: values['dry-run'], keepDockerStorage: values['keep-docker-storage'], ...(only ? { only } : {}) });
       if (values.json) {
         printJson(io, summary);
       } else {

@@ -170,6 +170,29 @@ wireguard_verify() {
   [ "$(wireguard_network)" = "$(wireguard_expected_network)" ] || fail "the Docker network $OVERLAY_NETWORK is not on $CONTAINER_SUBNET"
 }
 
+# The interface, its unit and files, the containers' network and the firewall rules; a network that
+# still has containers on it is the user's work: it is refused, never cut.
+wireguard_remove() {
+  set -euo pipefail
+  if command -v docker >/dev/null 2>&1 && docker network inspect "$OVERLAY_NETWORK" >/dev/null 2>&1; then
+    local attached; attached=$(docker network inspect "$OVERLAY_NETWORK" -f '{{range .Containers}}{{.Name}} {{end}}')
+    [ -z "$attached" ] || fail "containers are still on the overlay network $OVERLAY_NETWORK: ${attached% }; stop them, then run this again"
+    docker network rm "$OVERLAY_NETWORK" >/dev/null
+  fi
+  systemctl disable --now pcc-overlay.service >/dev/null 2>&1 || true
+  ip link del "$OVERLAY_IF" 2>/dev/null || true
+  if command -v iptables >/dev/null 2>&1; then
+    while iptables -w -t nat -D POSTROUTING -j PCC-OVERLAY 2>/dev/null; do :; done
+    iptables -w -t nat -F PCC-OVERLAY 2>/dev/null || true
+    iptables -w -t nat -X PCC-OVERLAY 2>/dev/null || true
+    while iptables -w -D DOCKER-USER -i "$OVERLAY_IF" -o "$OVERLAY_BRIDGE" -j ACCEPT 2>/dev/null; do :; done
+  fi
+  rm -rf "$WG_DIR"
+  rm -f "$WG_UP" "$WG_UNIT"
+  systemctl daemon-reload
+  ! ip link show "$OVERLAY_IF" >/dev/null 2>&1 || fail "$OVERLAY_IF is still there"
+}
+
 # A member's peers changed (a host joined or left): rewrite them and apply the difference live.
 wireguard_peers() {
   set -euo pipefail

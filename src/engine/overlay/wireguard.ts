@@ -101,6 +101,7 @@ export const wireguardStep: SetupStep = {
   title: 'Overlay network (WireGuard)',
   inputs: stepInputs,
   prepare: assignOverlayIndexes,
+  removal: { inputs: () => ({ OVERLAY_IF: OVERLAY_INTERFACE, OVERLAY_NETWORK, OVERLAY_BRIDGE }) },
   plan(facts, context): StepPlan {
     const unsupported = unsupportedOs(facts);
     if (unsupported) return unsupported;

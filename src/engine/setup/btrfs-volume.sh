@@ -137,3 +137,28 @@ btrfs_volume_verify() {
   [ "$size" = "$want" ] || fail "btrfs volume is $size bytes, expected $want (VARLIBDOCKER_GB=$VOLUME_GB)"
   [ "$(grep -cxF "$(btrfs_volume_fstab_line)" /etc/fstab)" = 1 ] || fail "/etc/fstab does not hold pcc's line exactly once"
 }
+
+# The volume with everything in it, its fstab line and drop-in. ORDER_UNIT (Docker) is stopped while
+# it goes and started again, on the machine's own storage, where it still starts at boot.
+btrfs_volume_remove() {
+  set -euo pipefail
+  local volume=""
+  if [ -e "$VOLUME_FILE" ] || [ "$(findmnt -n -o FSTYPE --mountpoint "$MOUNT_DIR" 2>/dev/null | tail -1)" = btrfs ]; then volume=1; fi
+  # Without pcc's volume (the machine's own storage was kept), Docker is left alone.
+  if [ -n "$volume" ] && [ -n "${ORDER_UNIT:-}" ]; then
+    systemctl stop "$ORDER_UNIT" "${ORDER_UNIT%.service}.socket" 2>/dev/null || true
+  fi
+  if [ -n "$volume" ] && mountpoint -q "$MOUNT_DIR"; then umount "$MOUNT_DIR" || fail "cannot unmount $MOUNT_DIR: something still uses it"; fi
+  if grep -qxF "$(btrfs_volume_fstab_line)" /etc/fstab; then
+    grep -vxF "$(btrfs_volume_fstab_line)" /etc/fstab > /etc/fstab.pcc || true
+    chmod 644 /etc/fstab.pcc && mv -f /etc/fstab.pcc /etc/fstab
+  fi
+  rm -f "$VOLUME_FILE" "$MOUNT_DIR/$MARKER"
+  if [ -n "${ORDER_UNIT:-}" ]; then
+    rm -f "$(btrfs_volume_dropin_file)"
+    rmdir --ignore-fail-on-non-empty "$(dirname "$(btrfs_volume_dropin_file)")" 2>/dev/null || true
+  fi
+  systemctl daemon-reload
+  if [ -n "$volume" ] && [ -n "${ORDER_UNIT:-}" ] && systemctl is-enabled -q "$ORDER_UNIT" 2>/dev/null; then systemctl start "$ORDER_UNIT"; fi
+  [ ! -e "$VOLUME_FILE" ] || fail "$VOLUME_FILE is still there"
+}

@@ -33,6 +33,26 @@ export function mergeDaemonJson(currentB64: string | undefined, wants: DaemonJso
   return isDeepStrictEqual(merged, current) ? undefined : `${JSON.stringify(merged, null, 2)}\n`;
 }
 
+/**
+ * daemon.json without the keys pcc merges in (btrfs storage, the containerd snapshotter off, the
+ * nvidia runtime): the new text, `delete` when nothing else was in the file, undefined when unchanged.
+ */
+export function withoutPccDaemonKeys(currentB64: string | undefined): string | 'delete' | undefined {
+  const current = parseJsonObjectFile(currentB64, '/etc/docker/daemon.json');
+  const left: Record<string, unknown> = structuredClone(current);
+  if (left['storage-driver'] === 'btrfs') delete left['storage-driver'];
+  const features = { ...asObject(left.features) };
+  if (features['containerd-snapshotter'] === false) delete features['containerd-snapshotter'];
+  if (Object.keys(features).length > 0) left.features = features;
+  else delete left.features;
+  const runtimes = { ...asObject(left.runtimes) };
+  if (asObject(runtimes.nvidia).path === 'nvidia-container-runtime') delete runtimes.nvidia;
+  if (Object.keys(runtimes).length > 0) left.runtimes = runtimes;
+  else delete left.runtimes;
+  if (isDeepStrictEqual(left, current)) return undefined;
+  return Object.keys(left).length === 0 ? 'delete' : `${JSON.stringify(left, null, 2)}\n`;
+}
+
 /** A host's JSON file (base64 of its text, or "absent") as an object; anything else is an error naming it. */
 export function parseJsonObjectFile(currentB64: string | undefined, file: string): Record<string, unknown> {
   if (!currentB64 || currentB64 === 'absent') return {};

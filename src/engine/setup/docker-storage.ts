@@ -14,6 +14,8 @@ export interface BtrfsVolumeOptions {
   file(context: StepContext): string;
   /** A systemd unit that must start only once the volume is mounted. */
   orderUnit?: string;
+  /** Another way out, said when the mount point already holds data. */
+  dataHint?(context: StepContext): string;
 }
 
 /**
@@ -91,7 +93,7 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
         if (state.startsWith('data:')) {
           return {
             kind: 'refuse',
-            reason: `${dir} holds data that is not on pcc's volume (${state.slice(5).trim()}); move it away and run setup again — pcc never deletes that data`,
+            reason: `${dir} holds data that is not on pcc's volume (${state.slice(5).trim()}); move it away and run setup again${options.dataHint ? `, or ${options.dataHint(context)}` : ''} — pcc never deletes that data`,
           };
         }
         if (!facts.file_bytes) {
@@ -117,19 +119,25 @@ export function btrfsVolumeStep(options: BtrfsVolumeOptions): SetupStep {
   };
 }
 
+const dockerStorageVolume = btrfsVolumeStep({
+  id: 'docker-storage',
+  title: 'Docker storage on btrfs',
+  mountDir: '/var/lib/docker',
+  file: ({ config }) => config.varLibDocker.file,
+  orderUnit: 'docker.service',
+  dataHint: ({ host }) => `keep Docker's own storage on this machine: pcc setup ${host.name} --keep-docker-storage`,
+});
+
 /**
  * /var/lib/docker on a btrfs volume in a loop file of VARLIBDOCKER_GB (the original's btrfs branch).
  * Before it runs, providers that can grow a machine's disk (EC2) make room for a larger volume.
  */
 export const dockerStorage: SetupStep = {
-  ...btrfsVolumeStep({
-    id: 'docker-storage',
-    title: 'Docker storage on btrfs',
-    mountDir: '/var/lib/docker',
-    file: ({ config }) => config.varLibDocker.file,
-    orderUnit: 'docker.service',
-  }),
+  ...dockerStorageVolume,
+  plan: (facts, context) =>
+    context.host.keepDockerStorage ? { kind: 'unchanged', note: "Docker's own storage on this machine, kept (--keep-docker-storage)" } : dockerStorageVolume.plan(facts, context),
   prepare: fitDisks,
+  removal: { keptWithSetup: true, inputs: dockerStorageVolume.inputs },
 };
 
 /**

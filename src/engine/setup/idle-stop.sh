@@ -70,10 +70,7 @@ idle_stop_inspect() {
 
 idle_stop_apply() {
   set -euo pipefail
-  if [ -z "$IDLE_MINUTES" ]; then
-    unit_remove pcc-idle-stop.timer "${IDLE_FILES[@]}"
-    return
-  fi
+  if [ -z "$IDLE_MINUTES" ]; then idle_stop_remove; return; fi
   unit_install pcc-idle-stop.timer "${IDLE_FILES[@]}"
   idle_stop_verify
 }
@@ -81,4 +78,10 @@ idle_stop_apply() {
 idle_stop_verify() {
   systemctl is-active -q pcc-idle-stop.timer || fail "pcc-idle-stop.timer is not active"
   bash -n "$IDLE_CHECKER" || fail "$IDLE_CHECKER is not valid bash"
+}
+
+idle_stop_remove() {
+  set -euo pipefail
+  unit_remove pcc-idle-stop.timer "${IDLE_FILES[@]}"
+  rm -f /var/lib/pcc/last-stop /run/pcc/idle-since
 }

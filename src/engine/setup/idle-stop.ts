@@ -4,6 +4,7 @@ import { unsupportedOs } from './step.js';
 /** Idle stop (IDLE_STOP_MINUTES): a systemd timer on the host powers it off when nothing used it that long. */
 export const idleStop: SetupStep = {
   id: 'idle-stop',
+  removal: { inputs: () => ({}) },
   title: 'Idle stop',
   inputs: ({ settings }) => ({
     IDLE_MINUTES: settings.idleStop.minutes === undefined ? '' : String(settings.idleStop.minutes),

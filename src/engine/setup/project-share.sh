@@ -56,3 +56,14 @@ project_share_verify() {
     *) fail "/project is not an NFS mount after setup" ;;
   esac
 }
+
+# The automount and its units; nfs-common stays (other mounts may use it).
+project_share_remove() {
+  set -euo pipefail
+  systemctl disable --now project.automount >/dev/null 2>&1 || true
+  systemctl stop project.mount >/dev/null 2>&1 || true
+  rm -f "$MOUNT_UNIT" "$AUTOMOUNT_UNIT"
+  systemctl daemon-reload
+  ! mountpoint -q /project || fail "/project is still mounted"
+  rmdir /project 2>/dev/null || true
+}

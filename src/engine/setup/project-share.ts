@@ -4,6 +4,7 @@ import { unsupportedOs } from './step.js';
 /** The controller's NFS export at /project, mounted on first access and at every boot. */
 export const projectShare: SetupStep = {
   id: 'project-share',
+  removal: { inputs: () => ({}) },
   title: 'Project share at /project (NFS)',
   inputs: ({ settings }) => ({ NFS_SERVER: settings.nfsServer, NFS_EXPORT: settings.nfsExport, NFS_OPTS: settings.nfsOpts }),
   plan(facts, { settings }): StepPlan {

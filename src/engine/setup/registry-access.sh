@@ -73,19 +73,47 @@ registry_access_apply() {
     echo "$LOGIN_JSON_B64" | base64 -d | write_file "$REGISTRY_LOGIN" 600
     registry_access_helper | write_file "$CREDENTIAL_HELPER" 755
   fi
-  if [ -n "${ROOT_CONFIG_B64:-}" ]; then
-    [ -d /root/.docker ] || install -d -m 700 /root/.docker
-    echo "$ROOT_CONFIG_B64" | base64 -d | write_file /root/.docker/config.json 600
-  fi
+  registry_access_write_configs
+  registry_access_verify
+}
+
+# Root's and the login user's ~/.docker/config.json as pcc merged them (ROOT_CONFIG_B64, USER_CONFIG_B64;
+# empty: unchanged; `delete`: pcc's entries were all there was, so the file goes).
+registry_access_write_configs() {
+  case "${ROOT_CONFIG_B64:-}" in
+    '') ;;
+    delete) rm -f /root/.docker/config.json; rmdir --ignore-fail-on-non-empty /root/.docker 2>/dev/null || true ;;
+    *)
+      [ -d /root/.docker ] || install -d -m 700 /root/.docker
+      echo "$ROOT_CONFIG_B64" | base64 -d | write_file /root/.docker/config.json 600 ;;
+  esac
   if [ -n "${USER_CONFIG_B64:-}" ]; then
     local user config
     user=$(registry_access_user)
     config=$(registry_access_user_config "$user")
+    if [ "$USER_CONFIG_B64" = delete ]; then
+      rm -f "$config"
+      rmdir --ignore-fail-on-non-empty "$(dirname "$config")" 2>/dev/null || true
+      return
+    fi
     [ -d "$(dirname "$config")" ] || install -d -m 700 -o "$user" -g "$(id -g "$user")" "$(dirname "$config")"
     echo "$USER_CONFIG_B64" | base64 -d | write_file "$config" 600
     chown "$user:$(id -g "$user")" "$config"
   fi
-  registry_access_verify
+}
+
+# Everything registry-access wrote; the Docker configs are written back without pcc's credHelpers entries.
+registry_access_remove() {
+  set -euo pipefail
+  rm -f "$PROFILE" "$REGISTRY_LOGIN" "$CREDENTIAL_HELPER"
+  if grep -q '^REGISTRY_HOST=' /etc/environment 2>/dev/null; then
+    { grep -v '^REGISTRY_HOST=' /etc/environment || true; } | write_file /etc/environment 644
+  fi
+  local registry
+  for registry in $REGISTRIES; do rm -rf "/etc/docker/certs.d/$registry"; done
+  [ ! -d /etc/docker/certs.d ] || rmdir --ignore-fail-on-non-empty /etc/docker/certs.d
+  registry_access_write_configs
+  ! grep -q '^REGISTRY_HOST=' /etc/environment 2>/dev/null || fail "/etc/environment still sets REGISTRY_HOST"
 }
 
 registry_access_verify() {

@@ -22,6 +22,17 @@ export function withCredentialHelper(currentB64: string | undefined, file: strin
   return isDeepStrictEqual(merged, current) ? undefined : `${JSON.stringify(merged, null, 2)}\n`;
 }
 
+/** A Docker CLI config without pcc's credential helper entries: `delete` when nothing else is left in it, undefined when it has none. */
+export function withoutCredentialHelper(currentB64: string | undefined, file: string, registries: string[]): string | 'delete' | undefined {
+  const current = parseJsonObjectFile(currentB64, file);
+  const helpers = { ...asObject(current.credHelpers) };
+  for (const registry of registries) if (helpers[registry] === CREDENTIAL_HELPER) delete helpers[registry];
+  const left: Record<string, unknown> = { ...current, credHelpers: helpers };
+  if (Object.keys(helpers).length === 0) delete left.credHelpers;
+  if (isDeepStrictEqual(left, current)) return undefined;
+  return Object.keys(left).length === 0 ? 'delete' : `${JSON.stringify(left, null, 2)}\n`;
+}
+
 /** The names Docker reaches the registry by on this host: $REGISTRY_HOST, and on init also localhost:5000 (builds). */
 function registriesOf(host: HostRecord, registryHost: string): string[] {
   return [...new Set([registryHost, ...(host.role === 'init' ? [INIT_REGISTRY] : [])])];
@@ -44,6 +55,17 @@ export const registryAccess: SetupStep = {
       CA_CERT_B64: b64(credentials.caCert),
       LOGIN_JSON_B64: b64(`${JSON.stringify(login)}\n`),
     };
+  },
+  removal: {
+    needsFacts: true,
+    inputs: ({ host, settings }, facts) => {
+      const registries = registriesOf(host, settings.registryHost);
+      const written = (fact: string, file: string) => withoutCredentialHelper(facts?.[fact], file, registries);
+      const root = written('root_config', '/root/.docker/config.json');
+      const user = facts?.user ? written('user_config', `~${facts.user}/.docker/config.json`) : undefined;
+      const input = (text: string | undefined) => (text === undefined || text === 'delete' ? (text ?? '') : b64(text));
+      return { REGISTRIES: registries.join(' '), ROOT_CONFIG_B64: input(root), USER_CONFIG_B64: input(user) };
+    },
   },
   plan(facts, context): StepPlan {
     const unsupported = unsupportedOs(facts);

@@ -71,8 +71,18 @@ export interface SetupOptions {
 }
 
 /** Runs setup on every host the pattern selects, after reconciling state with the providers. */
-export async function setup(engine: Engine, pattern: string, options: SetupOptions = {}): Promise<SetupSummary> {
-  return setupHosts(engine, selectHosts(await reconcile(engine), pattern), `${options.dryRun ? 'plan setup of' : 'set up'} ${pattern}`, options);
+export async function setup(engine: Engine, pattern: string, options: SetupOptions & { keepDockerStorage?: boolean } = {}): Promise<SetupSummary> {
+  const hosts = selectHosts(await reconcile(engine), pattern);
+  if (options.keepDockerStorage && !options.dryRun) {
+    // Recorded on the host: its later setups keep Docker's own storage too.
+    await engine.state.update((state) => {
+      for (const host of hosts) {
+        const record = state.hosts[host.name];
+        if (record) record.keepDockerStorage = true;
+      }
+    });
+  }
+  return setupHosts(engine, hosts, `${options.dryRun ? 'plan setup of' : 'set up'} ${pattern}`, options);
 }
 
 /** Sets up these hosts concurrently (bounded); one host failing never stops another. */
@@ -151,7 +161,7 @@ async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], o
     engine.events.emit({ type: 'setup', host: host.name, step: step.id, phase: 'started' });
     try {
       // One round trip reads every step's facts; after a step changed the host, the rest are read again.
-      facts ??= await inspect(engine, target, steps.slice(index), context);
+      facts ??= await inspectSteps(engine, target, steps.slice(index), context);
       const plan = step.plan(facts[step.id] ?? {}, context);
       if (plan.kind === 'unchanged') {
         await step.settled?.(engine, host, facts[step.id] ?? {});
@@ -165,7 +175,7 @@ async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], o
         await apply(engine, target, step, context, plan.apply);
         facts = undefined;
         if (step.settled) {
-          facts = await inspect(engine, target, steps.slice(index), context);
+          facts = await inspectSteps(engine, target, steps.slice(index), context);
           await step.settled(engine, host, facts[step.id] ?? {});
         }
         report(step, 'changed', started, plan.changes);
@@ -178,7 +188,8 @@ async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], o
   return { host: host.name, ok: !failed, steps: results };
 }
 
-async function inspect(engine: Engine, target: SshTarget, steps: SetupStep[], context: StepContext): Promise<Record<string, Facts>> {
+/** Every given step's facts, read in one round trip. */
+export async function inspectSteps(engine: Engine, target: SshTarget, steps: SetupStep[], context: StepContext): Promise<Record<string, Facts>> {
   const calls = steps.map((step) => `echo '::step ${step.id}'; ${stepCall(step, 'inspect', step.inputs(context))}`);
   const result = await engine.ssh.exec(target, 'bash -s', {
     sudo: true,

@@ -50,10 +50,7 @@ spot_watch_inspect() {
 
 spot_watch_apply() {
   set -euo pipefail
-  if [ -z "$SPOT" ]; then
-    unit_remove pcc-spot-watch.service "${SPOT_FILES[@]}"
-    return
-  fi
+  if [ -z "$SPOT" ]; then spot_watch_remove; return; fi
   unit_install pcc-spot-watch.service "${SPOT_FILES[@]}"
   spot_watch_verify
 }
@@ -61,4 +58,9 @@ spot_watch_apply() {
 spot_watch_verify() {
   systemctl is-active -q pcc-spot-watch.service || fail "pcc-spot-watch.service is not active"
   bash -n "$SPOT_WATCHER" || fail "$SPOT_WATCHER is not valid bash"
+}
+
+spot_watch_remove() {
+  set -euo pipefail
+  unit_remove pcc-spot-watch.service "${SPOT_FILES[@]}"
 }

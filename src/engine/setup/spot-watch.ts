@@ -10,6 +10,7 @@ export const INSTANCE_METADATA = 'http://169.254.169.254';
  */
 export const spotWatch: SetupStep = {
   id: 'spot-watch',
+  removal: { inputs: () => ({}) },
   title: 'Spot interruption watch',
   inputs: ({ host }) => ({ SPOT: host.billing?.spot ? 'yes' : '', METADATA: INSTANCE_METADATA }),
   plan(facts, { host }): StepPlan {

@@ -45,6 +45,21 @@ export interface SetupStep {
   prepare?(engine: Engine, hosts: HostRecord[]): Promise<void>;
   /** Runs when the step left a host as it should be (changed or unchanged), with the step's fresh facts. */
   settled?(engine: Engine, host: HostRecord, facts: Facts): Promise<void>;
+  /** Taking the step's work off a host again (`pcc remove`): its script's `remove` function. */
+  removal?: StepRemoval;
+}
+
+/**
+ * How a step's `<script>_remove` function is called. It removes what the step put on the host, and
+ * only that, and fails with `pcc-fail:` when something stays.
+ */
+export interface StepRemoval {
+  /** Docker and its volume: what `pcc remove --keep-setup` leaves on the machine. */
+  keptWithSetup?: boolean;
+  /** The function's inputs; given the step's facts (an inspect runs first) when it needs them, e.g. to write a user's file back without pcc's keys. */
+  inputs(context: StepContext, facts: Facts | undefined): Record<string, string>;
+  /** Whether `inputs` needs the facts. */
+  needsFacts?: boolean;
 }
 
 function scriptName(step: SetupStep): string {

@@ -12,6 +12,15 @@ export interface SshTarget {
   port: number;
   user: string;
   identityFile: string;
+  /** Credentials for a first login in place of identityFile (pcc add ssh): the user's key, agent or password. */
+  login?: SshLogin;
+}
+
+export interface SshLogin {
+  privateKey?: Buffer;
+  /** An ssh-agent's socket. */
+  agent?: string;
+  password?: string;
 }
 
 /** The SSH target of a host pcc can reach. */
@@ -52,6 +61,9 @@ export interface SshPoolOptions {
 
 /** A command could not be run on a host, or its connection broke. */
 export class SshError extends PccError {}
+
+/** The host took none of the credentials offered. */
+export class SshAuthError extends SshError {}
 
 interface Connection {
   client: Client;
@@ -151,26 +163,34 @@ export class SshPool {
   }
 
   async #connectWithRetry(target: SshTarget): Promise<Connection> {
-    const privateKey = await readFile(target.identityFile).catch((error: Error) => {
-      throw new SshError(`${target.name}: cannot read its SSH key ${target.identityFile}: ${error.message}`);
-    });
+    const login =
+      target.login ??
+      { privateKey: await readFile(target.identityFile).catch((error: Error) => {
+        throw new SshError(`${target.name}: cannot read its SSH key ${target.identityFile}: ${error.message}`);
+      }) };
     let lastError: Error | undefined;
-    for (let attempt = 0; attempt < this.#options.connectAttempts; attempt++) {
+    // A first login is to a machine that already runs: an address that does not answer is a typo, not a boot.
+    const attempts = target.login ? 1 : this.#options.connectAttempts;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(this.#options.retryDelayMs * 2 ** (attempt - 1));
       try {
-        return await this.#connect(target, privateKey);
+        return await this.#connect(target, login);
       } catch (error) {
         if (error instanceof HostKeyMismatchError) throw error;
+        // A first login's credentials do not get better by retrying (pcc's own key may: a new machine installs it late).
+        if (target.login && (error as { level?: string }).level === 'client-authentication') {
+          throw new SshAuthError(`${target.user}@${target.host}:${target.port} took none of the credentials offered`);
+        }
         lastError = error as Error;
       }
     }
     throw new SshError(
-      `${target.name}: cannot connect to ${target.user}@${target.host}:${target.port} after ${this.#options.connectAttempts} attempts: ${lastError?.message}`,
+      `${target.name}: cannot connect to ${target.user}@${target.host}:${target.port} after ${attempts} attempt(s): ${lastError?.message}`,
       { hint: 'Check that the machine runs (pcc status) and that its address is current (pcc resume refreshes it).' },
     );
   }
 
-  #connect(target: SshTarget, privateKey: Buffer): Promise<Connection> {
+  #connect(target: SshTarget, login: SshLogin): Promise<Connection> {
     const knownHosts = this.#options.knownHosts;
     return new Promise((resolve, reject) => {
       const client = new Client();
@@ -184,11 +204,14 @@ export class SshPool {
           resolve({ client, target });
         })
         .on('error', (error) => reject(mismatch ?? error))
+        // Password logins are often keyboard-interactive: the password answers each prompt.
+        .on('keyboard-interactive', (_name, _instructions, _language, prompts, finish) => finish(prompts.map(() => login.password ?? '')))
         .connect({
           host: target.host,
           port: target.port,
           username: target.user,
-          privateKey,
+          ...login,
+          tryKeyboard: login.password !== undefined,
           readyTimeout: this.#options.readyTimeoutMs,
           keepaliveInterval: this.#options.keepaliveIntervalMs,
           keepaliveCountMax: 3,

@@ -9,6 +9,7 @@ export type UpChoice = LastUp;
 const COUNTS = [1, 2, 3, 4, 8];
 const SETUP = [true, false];
 const TYPES: ComputeType[] = ['cpu', 'gpu'];
+const ADD_EXISTING = 'add-existing';
 
 /** Where a menu starts: on the last choice when it is one of the items, else on the first. */
 const startAt = <T,>(values: readonly T[], last: T | undefined) => Math.max(0, last === undefined ? 0 : values.indexOf(last));
@@ -18,7 +19,15 @@ const startAt = <T,>(values: readonly T[], last: T | undefined) => Math.max(0, l
  * choice. Each SelectInput exists (and so takes keys) only while its step is shown, and has a React
  * key of its own: a new SelectInput per step, so each starts on its own initialIndex. Esc cancels.
  */
-export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | undefined; onChoose(choice: UpChoice): void; onCancel(): void; width: number }) {
+export function UpMenu(props: {
+  providers: ProviderName[];
+  last: UpChoice | undefined;
+  onChoose(choice: UpChoice): void;
+  /** Offers "add an existing machine" first in the provider menu. */
+  onAddExisting?: () => void;
+  onCancel(): void;
+  width: number;
+}) {
   const [provider, setProvider] = useState<ProviderName | undefined>();
   const [computeType, setComputeType] = useState<ComputeType | undefined>();
   const [count, setCount] = useState<number | undefined>();
@@ -32,9 +41,12 @@ export function UpMenu(props: { providers: ProviderName[]; last: UpChoice | unde
         <Text>Provider:</Text>
         <SelectInput
           key="provider"
-          items={props.providers.map((name) => ({ label: name, value: name }))}
+          items={[
+            ...props.providers.map((name) => ({ label: name, value: name as string })),
+            ...(props.onAddExisting ? [{ label: 'add an existing machine (ssh)', value: ADD_EXISTING }] : []),
+          ]}
           initialIndex={startAt(props.providers, props.last?.provider)}
-          onSelect={(item) => setProvider(item.value)}
+          onSelect={(item) => (item.value === ADD_EXISTING ? props.onAddExisting?.() : setProvider(item.value as ProviderName))}
         />
       </>
     );

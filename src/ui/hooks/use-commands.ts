@@ -4,8 +4,10 @@ import { PccError } from '../../core/errors.js';
 import { buildOnInit, initController } from '../../engine/controller/init.js';
 import type { Engine } from '../../engine/engine.js';
 import { destroy, resume, save, up } from '../../engine/lifecycle.js';
+import { addMachine } from '../../engine/own-machines.js';
 import { failureLines, setup } from '../../engine/setup/setup.js';
 import type { Dialog, UiActions } from '../contexts.js';
+import type { AddChoice } from '../dialogs/add-machine.js';
 import type { UpChoice } from '../dialogs/up-menu.js';
 import { commandFor, type Command } from '../keymap.js';
 import type { LogSource } from '../log-sources.js';
@@ -123,6 +125,19 @@ export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined
       run(`bring up ${choice.count} ${choice.provider} ${choice.computeType} machine(s)${choice.setup ? ' and set them up' : ''}`, async () => {
         const hosts = await up(engine, choice.provider, { count: choice.count, computeType: choice.computeType, setup: choice.setup ?? false });
         return `${hosts.map((host) => host.name).join(', ')} running${choice.setup ? ' and set up' : ' — press S to set up'}`;
+      });
+    },
+    openAdd: () => setDialog({ kind: 'add' }),
+    addMachine: (choice: AddChoice) => {
+      setDialog(undefined);
+      run(`add ${choice.target} as ${choice.name}`, async () => {
+        const host = await addMachine(engine, {
+          target: choice.target,
+          name: choice.name,
+          computeType: choice.computeType,
+          ...(choice.password ? { password: async () => choice.password } : {}),
+        });
+        return `${host.name} added — press S to set it up`;
       });
     },
     setFilter: logPane.setFilter,

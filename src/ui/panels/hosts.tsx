@@ -33,7 +33,7 @@ const COLUMNS: Column[] = [
 /** Shown only where some host is billed: local machines cost nothing to show. */
 const COST_COLUMN: Column = { title: 'COST', width: 25 };
 
-const STATE_COLORS: Record<string, string> = { running: 'green', creating: 'yellow', saved: 'blue', stopped: 'blue', interrupted: 'magenta', 'not-created': 'red', unknown: 'red' };
+const STATE_COLORS: Record<string, string> = { running: 'green', creating: 'yellow', saved: 'blue', stopped: 'blue', interrupted: 'magenta', unreachable: 'yellow', 'not-created': 'red', unknown: 'red' };
 
 function setupCell(host: HostRow, now: number): Cell {
   if (!host.setup) return { text: host.state === 'running' ? 'not set up — press S' : '-', dim: true };
