@@ -185,7 +185,7 @@ export class SshPool {
       }
     }
     throw new SshError(
-      `${target.name}: cannot connect to ${target.user}@${target.host}:${target.port} after ${attempts} attempt(s): ${lastError?.message}`,
+      `${target.name}: cannot connect to ${target.user}@${target.host}:${target.port} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastError?.message}`,
       { hint: 'Check that the machine runs (pcc status) and that its address is current (pcc resume refreshes it).' },
     );
   }
