@@ -8,8 +8,8 @@ import { writeFileAtomic } from '../../core/files.js';
 import { ensurePccKey } from '../../core/ssh-key.js';
 import { ProviderError, type Machine, type Provider, type ProviderCapabilities, type SshEndpoint } from '../provider.js';
 
-/** How long a machine may take to accept a TCP connection on its SSH port before it counts as unreachable. */
-const REACH_TIMEOUT_MS = 3000;
+/** How long a machine's SSH server may take to greet pcc before the machine counts as unreachable. */
+const REACH_TIMEOUT_MS = 1500;
 
 const ownMachineSchema = z.object({
   name: z.string(),
@@ -56,7 +56,7 @@ export class SshProvider implements Provider {
         provider: this.name,
         role: 'compute' as const,
         computeType: machine.computeType,
-        // Reachability is what pcc can know of a machine it does not power: it is never `gone`.
+        // Whether it answers is what pcc can know of a machine it does not power: it is never `gone`.
         state: (await reachable(machine.host, machine.port)) ? ('running' as const) : ('unreachable' as const),
         extras: {},
       })),
@@ -101,7 +101,11 @@ function notPowered(names: string[], action: string): ProviderError {
   return new ProviderError('unsupported', `cannot ${action} ${names.join(', ')}: pcc did not make your own machines and does not power them`, 'Power it on or off yourself; pcc status shows whether it answers.');
 }
 
-/** Whether something accepts TCP connections at host:port within the timeout. */
+/**
+ * Whether an SSH server answers at host:port within the timeout: it greets every connection with its
+ * version line (`SSH-2.0-...`) before anything is sent. A bare TCP connect is not enough: some networks
+ * (proxies, NAT boxes) accept connections to any address.
+ */
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -110,8 +114,9 @@ function reachable(host: string, port: number): Promise<boolean> {
       resolve(answer);
     };
     socket.setTimeout(REACH_TIMEOUT_MS, () => done(false));
-    socket.once('connect', () => done(true));
+    socket.once('data', (chunk: Buffer) => done(chunk.subarray(0, 4).toString('latin1') === 'SSH-'));
     socket.once('error', () => done(false));
+    socket.once('end', () => done(false));
     socket.connect(port, host);
   });
 }
