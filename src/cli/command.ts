@@ -9,3 +9,6 @@ export interface Command {
   details?: string;
   run(args: string[], io: CliIo): Promise<number>;
 }
+
+/** The options most commands take (parseArgs), --json and --project. */
+export const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;

@@ -58,6 +58,9 @@ export class ProgressReporter {
         if (event.phase === 'failed') this.#printTail(event.image);
         else this.#tails.delete(event.image);
         return;
+      case 'run.output':
+        // A run's output is its command's result: `pcc run` and `pcc logs` print it on stdout.
+        return;
       case 'task':
         if (event.phase !== 'started') this.#active.clear();
         this.#print(describeEvent(event));

@@ -17,6 +17,7 @@ import {
 } from './commands/hosts.js';
 import { addCommand, removeCommand } from './commands/own-machines.js';
 import { peersCommand } from './commands/peers.js';
+import { jobsCommand, runCommand, stopCommand } from './commands/runs.js';
 import { settingsCommand } from './commands/settings.js';
 import { setupCommand } from './commands/setup.js';
 import { projectConfig } from './context.js';
@@ -37,6 +38,9 @@ const COMMANDS: Command[] = [
   initCommand,
   buildCommand,
   registryCommand,
+  runCommand,
+  jobsCommand,
+  stopCommand,
   peersCommand,
   sshConfigCommand,
   logsCommand,

@@ -7,6 +7,7 @@ import { VagrantProvider } from '../providers/vagrant/vagrant-provider.js';
 import { toolEnv, type Config } from '../core/config/load.js';
 import { EngineEvents } from './events.js';
 import { HostLogs } from './host-logs.js';
+import { RunRecords } from './run-records.js';
 import { KnownHosts } from './ssh/known-hosts.js';
 import { SshPool } from './ssh/pool.js';
 import { SshConfigFiles } from './ssh/ssh-config.js';
@@ -20,6 +21,8 @@ export interface Engine {
   events: EngineEvents;
   state: StateStore;
   logs: HostLogs;
+  /** `pcc run`'s records in `.pcc/runs/`. */
+  runs: RunRecords;
   knownHosts: KnownHosts;
   ssh: SshPool;
   sshConfig: SshConfigFiles;
@@ -53,6 +56,7 @@ export function createEngine(config: Config, options: EngineOptions = {}): Engin
     events,
     state: new StateStore(config.privateDir),
     logs,
+    runs: new RunRecords(path.join(config.stateDir, 'runs')),
     knownHosts,
     ssh,
     sshConfig: new SshConfigFiles(options.home ?? env.HOME ?? os.homedir(), config.project.id, knownHosts.file),

@@ -22,6 +22,10 @@ export type EngineEvent =
   | { type: 'build'; image: string; phase: BuildPhase; message?: string; durationMs?: number }
   /** One line of an image's build or push output (also in `.pcc/logs/build-IMAGE.log`). */
   | { type: 'build.output'; image: string; line: string }
+  /** A run (`pcc run`): started, a replica placed, waiting or ended, then finished (its record is written). */
+  | { type: 'run'; run: string; phase: 'started' | 'replica' | 'finished'; message: string }
+  /** One line a run's replica printed; `task` names it as job-N.REPLICA@HOST. */
+  | { type: 'run.output'; run: string; task: string; line: string }
   /** The overlay's peers as last read from the hosts (the whole list each time). */
   | { type: 'peers'; peers: PeerStatus[] }
   /** Something worth a person's attention that is not a host's output. */
@@ -66,6 +70,10 @@ export function describeEvent(event: EngineEvent): string | undefined {
       return `    ${event.image}: ${event.phase}${event.message ? `: ${event.message}` : ''}${event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`}`;
     case 'build.output':
       return `    ${event.image}| ${event.line}`;
+    case 'run':
+      return `    ${event.run}: ${event.message}`;
+    case 'run.output':
+      return `${event.task} | ${event.line}`;
     case 'log':
       return `    ${event.level === 'info' ? '' : `${event.level}: `}${event.host ? `${event.host}: ` : ''}${event.message}`;
   }

@@ -7,6 +7,7 @@ import { endpointOf } from './overlay/members.js';
 import { syncOverlay } from './overlay/overlay.js';
 import { emitState, reconcile, recordEndpoint, recordOf } from './reconcile.js';
 import { failureLines, setupHosts } from './setup/setup.js';
+import { drainNodes, removeNodes } from './swarm.js';
 import type { HostRecord } from './state.js';
 
 /**
@@ -142,6 +143,8 @@ export async function save(engine: Engine, pattern: string, options: SaveOptions
   return task(engine, 'save', `save ${pattern}${options.image ? ' as images' : ''}`, async () => {
     const states: HostRecord['state'][] = options.image ? ['running', 'saved', 'stopped', 'interrupted'] : ['running'];
     const selected = selectHosts(await reconcile(engine), pattern).filter((host) => states.includes(host.state));
+    // Swarm stops their tasks and gives them no new work while they are away; resume's setup undoes it.
+    await drainNodes(engine, selected.filter((host) => host.state === 'running'));
     for (const [providerName, hosts] of byProvider(selected)) {
       const names = hosts.map((host) => host.name);
       const chosen = provider(engine, providerName);
@@ -209,6 +212,8 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
       if (selected.length === 0 && !whole) throw new UsageError(`${names}: pcc does not destroy your own machines`, `pcc remove ${own[0]?.name ?? 'NAME'} forgets one and takes pcc's things off it.`);
       engine.events.emit({ type: 'log', level: 'info', message: `kept ${names}: your own machines (pcc remove NAME forgets one)` });
     }
+    // With init going too, the whole swarm goes with it.
+    if (!selected.some((host) => host.role === 'init')) await drainNodes(engine, selected.filter((host) => host.state === 'running'));
     for (const [providerName, hosts] of byProvider(selected)) {
       for (const host of hosts) engine.ssh.close(host.name);
       // Gone hosts too: Vagrant still defines a machine that was removed behind its back.
@@ -229,15 +234,19 @@ export async function destroy(engine: Engine, pattern: string): Promise<DestroyR
   });
 }
 
-/** Removes every trace pcc keeps of hosts that are gone or forgotten: pins, records, SSH entries, overlay peers. */
+/** Removes every trace pcc keeps of hosts that are gone or forgotten: pins, records, SSH entries, overlay peers, swarm nodes. */
 export async function forgetHosts(engine: Engine, hosts: HostRecord[]): Promise<void> {
   const names = hosts.map((host) => host.name);
+  const initGoes = hosts.some((host) => host.role === 'init');
+  if (!initGoes) await removeNodes(engine, hosts);
   for (const name of names) {
     engine.ssh.close(name);
     await engine.knownHosts.forget(name);
   }
   await engine.state.update((state) => {
     for (const name of names) delete state.hosts[name];
+    // A new init starts a new swarm; compute hosts join it at their next setup.
+    if (initGoes) delete state.swarm;
   });
   for (const host of hosts) engine.events.emit({ type: 'host.state', host: host.name, provider: host.provider, state: 'gone' });
   await engine.sshConfig.writeHosts(engine.state.read().hosts);

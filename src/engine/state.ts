@@ -54,6 +54,9 @@ export function checkHostFields(
   }
 }
 
+/** Docker Swarm's ids (nodes, clusters): lower-case letters and digits. */
+const SWARM_ID = z.string().regex(/^[a-z0-9]{10,64}$/, 'expected a swarm id');
+
 const hostSchema = z.object({
   name: HOST_FIELDS.name,
   provider: z.enum(['vagrant', 'ec2', 'ssh']),
@@ -94,6 +97,8 @@ const hostSchema = z.object({
   replacedBy: HOST_FIELDS.name.optional(),
   /** Why it powered itself off (idle stop) while pcc was not looking, and when; cleared when it runs again. */
   selfStop: z.object({ reason: z.string().regex(/^[a-z0-9 ]{1,40}$/), at: z.string() }).optional(),
+  /** Its node in pcc's Docker Swarm (the swarm step): the node id and the swarm it joined. */
+  swarmNode: z.object({ id: SWARM_ID, clusterId: SWARM_ID }).optional(),
   /** When the host setup (hostSteps) last ran on it; resume runs it again on such hosts. Optional, so version 1 files still read. */
   setupAt: z.string().optional(),
   /** How the last setup went, so a fresh `pcc` and `pcc status` show it: each step's outcome and why steps failed. */
@@ -110,10 +115,19 @@ const hostSchema = z.object({
 const stateSchema = z.object({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),
   hosts: z.record(z.string(), hostSchema),
+  /** pcc's Docker Swarm as init, its manager, last reported it: what compute hosts join. */
+  swarm: z
+    .object({
+      clusterId: SWARM_ID,
+      managerAddress: HOST_FIELDS.address,
+      workerToken: z.string().regex(/^SWMTKN-1-[a-z0-9]+-[a-z0-9]+$/, 'expected a swarm join token'),
+    })
+    .optional(),
 });
 
 export type HostRecord = z.infer<typeof hostSchema>;
 export type ProjectState = z.infer<typeof stateSchema>;
+export type SwarmRecord = NonNullable<ProjectState['swarm']>;
 
 /**
  * `state.json` in the private state: what pcc knows of the project's hosts. Writes are atomic and serialised by a

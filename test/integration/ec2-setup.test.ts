@@ -96,6 +96,7 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
       [id, 'cuda', 'unchanged'],
       [id, 'idle-stop', 'unchanged'],
       [id, 'spot-watch', 'unchanged'],
+      [id, 'swarm', 'unchanged'],
       [id, 'project-share', 'failed'],
     ]);
     expect(summary.hosts.map((host) => host.steps.map((step) => step.step))).toEqual([steps.map((step) => step.id)]);
@@ -124,6 +125,7 @@ describe('EC2 hosts: real SSH and the same host setup as every host', () => {
       ['cuda', 'unchanged'],
       ['idle-stop', 'unchanged'],
       ['spot-watch', 'unchanged'],
+      ['swarm', 'unchanged'],
       ['project-share', 'failed'],
     ]);
   }, 300_000);

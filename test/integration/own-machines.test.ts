@@ -168,7 +168,7 @@ describe('your own machines over SSH (pcc add ssh, pcc remove)', () => {
     const removed = await pcc(project, ['remove', 'lab1', '--yes', '--json']);
     expect(removed.exitCode, removed.stderr).toBe(0);
     const report = JSON.parse(removed.stdout) as { removed: string; takenOff: string[]; left: string[] };
-    expect(report).toMatchObject({ removed: 'lab1', takenOff: ['project-share', 'spot-watch', 'idle-stop', 'registry-access', 'overlay', 'docker-engine', 'docker-storage', 'authorized-key'] });
+    expect(report).toMatchObject({ removed: 'lab1', takenOff: ['project-share', 'swarm', 'spot-watch', 'idle-stop', 'registry-access', 'overlay', 'docker-engine', 'docker-storage', 'authorized-key'] });
     expect(report.left).toEqual([expect.stringMatching(/^CUDA.*pcc does not take it off/)]);
     expect(await on(lab, TRACES)).toBe(labBefore);
     const { stdout: keys } = await execa('docker', ['exec', lab.id, 'cat', '/home/vagrant/.ssh/authorized_keys'], { stripFinalNewline: false });

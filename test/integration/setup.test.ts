@@ -51,7 +51,7 @@ describe('host setup on fleet machines', () => {
     const { code, summary } = await runSetup('vagrant2', '--dry-run');
     expect(code).toBe(1);
     expect(outcomes(summary, 'vagrant2')).toEqual({
-      'docker-storage': 'planned', 'docker-engine': 'planned', overlay: 'planned', 'registry-access': 'planned', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', 'project-share': 'failed',
+      'docker-storage': 'planned', 'docker-engine': 'planned', overlay: 'planned', 'registry-access': 'planned', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', swarm: 'unchanged', 'project-share': 'failed',
     });
     expect(summary.hosts[0]?.steps[0]?.changes).toContain('create a 3 GiB btrfs volume in /var/lib/docker.btrfs');
     expect(await onHost('vagrant2', 'cat /etc/fstab /etc/docker/daemon.json; findmnt -rn -o TARGET | sort')).toBe(before);
@@ -71,7 +71,7 @@ describe('host setup on fleet machines', () => {
     expect(failed?.message).toMatch(/vagrant1: (the connection closed before the command finished|cannot connect)/);
     expect(outcomes(summary, 'vagrant1')).toMatchObject({ 'docker-engine': 'skipped', 'project-share': 'skipped' });
     expect(outcomes(summary, 'vagrant2')).toEqual({
-      'docker-storage': 'changed', 'docker-engine': 'changed', overlay: 'changed', 'registry-access': 'changed', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', 'project-share': 'failed',
+      'docker-storage': 'changed', 'docker-engine': 'changed', overlay: 'changed', 'registry-access': 'changed', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', swarm: 'unchanged', 'project-share': 'failed',
     });
     expect(summary.hosts.find((h) => h.host === 'vagrant2')?.steps.find((s) => s.step === 'project-share')?.message).toMatch(NFS_REFUSAL);
     expect(result.stderr).toMatch(/vagrant1: docker-storage failed/);
@@ -81,7 +81,7 @@ describe('host setup on fleet machines', () => {
     await onHost('vagrant1', 'rm /usr/local/sbin/mkfs.btrfs; systemctl start ssh');
     const { summary } = await runSetup('all');
     expect(outcomes(summary, 'vagrant1')).toEqual({
-      'docker-storage': 'changed', 'docker-engine': 'changed', overlay: 'changed', 'registry-access': 'changed', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', 'project-share': 'failed',
+      'docker-storage': 'changed', 'docker-engine': 'changed', overlay: 'changed', 'registry-access': 'changed', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', swarm: 'unchanged', 'project-share': 'failed',
     });
     expect(await onHost('vagrant1', "grep -c ' /var/lib/docker ' /etc/fstab")).toBe('1');
     expect(JSON.parse(await onHost('vagrant1', 'cat /etc/docker/daemon.json'))).toMatchObject({ 'storage-driver': 'btrfs' });
@@ -111,7 +111,7 @@ describe('host setup on fleet machines', () => {
     const { summary } = await runSetup('all');
     for (const host of ['vagrant1', 'vagrant2']) {
       expect(outcomes(summary, host)).toEqual({
-        'docker-storage': 'unchanged', 'docker-engine': 'unchanged', overlay: 'unchanged', 'registry-access': 'unchanged', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', 'project-share': 'failed',
+        'docker-storage': 'unchanged', 'docker-engine': 'unchanged', overlay: 'unchanged', 'registry-access': 'unchanged', cuda: 'unchanged', 'idle-stop': 'unchanged', 'spot-watch': 'unchanged', swarm: 'unchanged', 'project-share': 'failed',
       });
     }
     expect(await Promise.all(['vagrant1', 'vagrant2'].map(fingerprint))).toEqual(before);

@@ -66,7 +66,7 @@ export const registryCommand: Command = {
     const { values } = parseArgs({ args, options: common });
     const engine = openEngine(io, values.project);
     try {
-      const { initRegistry, requireInit } = await controller();
+      const { initRegistry, requireInit } = await import('../../engine/controller/init-clients.js');
       const repositories = await initRegistry(engine, requireInit(engine)).repositories();
       if (values.json) printJson(io, repositories);
       else if (repositories.length === 0) print(io.stdout, 'the registry is empty — add docker/NNN-name/Dockerfile folders and run pcc build');

@@ -5,14 +5,14 @@ import { reconcile } from '../../engine/reconcile.js';
 import { relaunchInterrupted } from '../../engine/spot-relaunch.js';
 import { PROVIDERS } from '../../core/config/schema.js';
 import type { ComputeType, ProviderName } from '../../providers/provider.js';
-import type { Command } from '../command.js';
+import { common, type Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
 import { age } from '../../engine/units.js';
 import { costLine } from '../../engine/cost.js';
 import { print, printJson, type CliIo } from '../io.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
-
-export const common = { json: { type: 'boolean', default: false }, project: { type: 'string' } } as const;
+import { RUN_ID } from '../../engine/run-records.js';
+import { printRunLogs } from './runs.js';
 
 export function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
   if (json) return printJson(io, hosts);
@@ -186,11 +186,12 @@ export const sshConfigCommand: Command = {
 
 export const logsCommand: Command = {
   name: 'logs',
-  usage: 'pcc logs HOST',
-  summary: "print a host's log: everything pcc's work on it printed",
+  usage: 'pcc logs HOST|JOB',
+  summary: "print a host's log (everything pcc's work on it printed), or a run's output (live while it runs)",
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { project: common.project } });
     const host = onePattern(positionals, this.usage);
+    if (RUN_ID.test(host)) return printRunLogs(io, values.project, host);
     const engine = createEngine(projectConfig(io, values.project), { env: io.env });
     io.stdout.write(engine.logs.read(host));
     return 0;

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/errors.js';
 import { addMachine, parseTarget, removeMachine } from '../../engine/own-machines.js';
-import type { Command } from '../command.js';
+import { common, type Command } from '../command.js';
 import { openEngine } from '../context.js';
 import { print, printJson } from '../io.js';
 import { promptPassword, readAllStdin } from '../password.js';
-import { common, computeTypeOf, hostsCommand } from './hosts.js';
+import { computeTypeOf, hostsCommand } from './hosts.js';
 
 export const addCommand: Command = {
   name: 'add',

@@ -1,17 +1,15 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { buildImages, type BuildReport, type BuildServices } from '../builds.js';
 import { dockerFromEnv } from '../docker-client.js';
 import { ensureImage } from '../docker-images.js';
 import type { Engine } from '../engine.js';
-import { PccError } from '../../core/errors.js';
 import { resume, up } from '../lifecycle.js';
 import { reconcile } from '../reconcile.js';
-import { sshTarget } from '../ssh/pool.js';
-import { INIT_REGISTRY, RegistryClient } from '../registry.js';
+import { INIT_REGISTRY } from '../registry.js';
 import { registryCredentials } from '../registry-credentials.js';
 import { setupHosts, type HostSetupResult } from '../setup/setup.js';
-import { TunnelAgent } from '../ssh/tunnel-agent.js';
 import type { HostRecord } from '../state.js';
+import { initDocker, initRegistry, requireInit } from './init-clients.js';
 import { projectExport } from './project-export.js';
 import { registryService } from './registry-service.js';
 import { registryVolume } from './registry-volume.js';
@@ -74,33 +72,6 @@ export async function buildOnInit(engine: Engine, names: string[] = []): Promise
   );
 }
 
-/** init's record; an error that says to run `pcc init` when there is none running. */
-export function requireInit(engine: Engine): HostRecord {
-  const host = engine.state.read().hosts.init;
-  if (!host || host.state !== 'running') {
-    throw new PccError(`init is ${host ? host.state : 'not there'}`, { hint: 'Bring it up (or repair it) with: pcc init' });
-  }
-  return host;
-}
-
-/** init's Docker engine over its pooled SSH connection (the login user is in the docker group). */
-export function initDocker(engine: Engine, host: HostRecord): Docker {
-  const target = sshTarget(host);
-  return dockerOver(new TunnelAgent(() => engine.ssh.openUnixSocket(target, '/var/run/docker.sock')));
-}
-
-/** init's registry, reached on its loopback through SSH, over TLS verified with the project's CA and with its login. */
-export function initRegistry(engine: Engine, host: HostRecord): RegistryClient {
-  const target = sshTarget(host);
-  const credentials = registryCredentials(engine.config);
-  return new RegistryClient(`init's registry (${INIT_REGISTRY})`, {
-    host: '127.0.0.1',
-    port: 5000,
-    agent: new TunnelAgent(() => engine.ssh.openTcp(target, '127.0.0.1', 5000), { tls: { ca: credentials.caCert, servername: 'localhost' } }),
-    login: { username: credentials.username, password: credentials.password },
-  });
-}
-
 function registryLogin(engine: Engine): BuildServices['login'] {
   const { username, password } = registryCredentials(engine.config);
   return { username, password };
@@ -112,9 +83,4 @@ function localDocker(engine: Engine): Docker | undefined {
   } catch {
     return undefined;
   }
-}
-
-function dockerOver(agent: TunnelAgent): Docker {
-  // docker-modem sends every request through `agent` (its type declarations leave the option out).
-  return new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
 }

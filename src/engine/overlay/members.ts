@@ -13,6 +13,8 @@ import type { PeerStatus } from './peer-status.js';
 
 export interface OverlayDriver {
   id: Config['hosts']['compute']['overlay']['driver'];
+  /** The network interface that carries the overlay on a host (Swarm's firewall admits it alone). */
+  interface: string;
   /** The setup step that joins one host (idempotent); its `settled` hook records the member. */
   step: SetupStep;
   /** Brings one running member's peers in line with `members`, live; true when something changed. */

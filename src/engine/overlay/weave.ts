@@ -151,6 +151,7 @@ async function runOn(engine: Engine, host: HostRecord, call: string) {
 
 export const weaveDriver: OverlayDriver = {
   id: 'weave',
+  interface: 'weave',
   step: weaveStep,
   async updatePeers(engine, host, members) {
     const result = await runOn(engine, host, stepCall(weaveStep, 'peers', { WEAVE_TARGETS: targetsOf(host, members) }));

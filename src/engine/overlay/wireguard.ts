@@ -217,6 +217,7 @@ async function runOn(engine: Engine, host: HostRecord, call: string): Promise<{ 
 
 export const wireguardDriver: OverlayDriver = {
   id: 'wireguard',
+  interface: OVERLAY_INTERFACE,
   step: wireguardStep,
   async updatePeers(engine, host, members) {
     const settings = engine.config.hosts[host.role];

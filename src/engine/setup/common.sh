@@ -83,7 +83,8 @@ file_b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else echo absent; fi; }
 # address except on Docker's interfaces and on the overlay's own, named as arguments.
 underlay_addresses() {
   local skip
-  skip=$(printf '%s|' "$@" docker0 'br-[0-9a-f]+' 'veth[0-9a-f]+')
+  # docker_gwbridge: Swarm's bridge for its overlay networks' containers.
+  skip=$(printf '%s|' "$@" docker0 docker_gwbridge 'br-[0-9a-f]+' 'veth[0-9a-f]+')
   ip -4 -o address show scope global 2>/dev/null | awk '{print $2, $4}' \
     | grep -Ev "^(${skip%|}) " | awk '{sub("/.*", "", $2); print $2}' | paste -sd, -
 }

@@ -7,6 +7,17 @@ export interface DaemonJsonWants {
   /** Registries reached with TLS now: earlier pcc versions listed them as insecure. */
   secureRegistries?: string[];
   nvidiaRuntime?: boolean;
+  /** The host's GPUs (UUIDs) as Swarm generic resources; [] takes pcc's entries out. */
+  swarmGpus?: string[];
+  /** `nvidia` as the default runtime: Swarm services cannot name a runtime, and GPU tasks need it. */
+  nvidiaDefaultRuntime?: boolean;
+}
+
+/** The kind of generic resource a GPU host advertises to Swarm (`pcc run --gpus`). */
+export const SWARM_GPU_KIND = 'NVIDIA-GPU';
+
+function withoutSwarmGpus(value: unknown): string[] {
+  return (Array.isArray(value) ? (value as unknown[]) : []).filter((entry): entry is string => typeof entry === 'string' && !entry.startsWith(`${SWARM_GPU_KIND}=`));
 }
 
 /**
@@ -30,12 +41,18 @@ export function mergeDaemonJson(currentB64: string | undefined, wants: DaemonJso
   if (wants.nvidiaRuntime) {
     merged.runtimes = { ...asObject(merged.runtimes), nvidia: { path: 'nvidia-container-runtime', args: [] } };
   }
+  if (wants.swarmGpus) {
+    const resources = [...withoutSwarmGpus(merged['node-generic-resources']), ...wants.swarmGpus.map((uuid) => `${SWARM_GPU_KIND}=${uuid}`)];
+    if (resources.length > 0) merged['node-generic-resources'] = resources;
+    else delete merged['node-generic-resources'];
+  }
+  if (wants.nvidiaDefaultRuntime) merged['default-runtime'] = 'nvidia';
   return isDeepStrictEqual(merged, current) ? undefined : `${JSON.stringify(merged, null, 2)}\n`;
 }
 
 /**
  * daemon.json without the keys pcc merges in (btrfs storage, the containerd snapshotter off, the
- * nvidia runtime): the new text, `delete` when nothing else was in the file, undefined when unchanged.
+ * nvidia runtime, Swarm's GPUs): the new text, `delete` when nothing else was in the file, undefined when unchanged.
  */
 export function withoutPccDaemonKeys(currentB64: string | undefined): string | 'delete' | undefined {
   const current = parseJsonObjectFile(currentB64, '/etc/docker/daemon.json');
@@ -47,6 +64,10 @@ export function withoutPccDaemonKeys(currentB64: string | undefined): string | '
   else delete left.features;
   const runtimes = { ...asObject(left.runtimes) };
   if (asObject(runtimes.nvidia).path === 'nvidia-container-runtime') delete runtimes.nvidia;
+  if (left['default-runtime'] === 'nvidia') delete left['default-runtime'];
+  const resources = withoutSwarmGpus(left['node-generic-resources']);
+  if (resources.length > 0) left['node-generic-resources'] = resources;
+  else delete left['node-generic-resources'];
   if (Object.keys(runtimes).length > 0) left.runtimes = runtimes;
   else delete left.runtimes;
   if (isDeepStrictEqual(left, current)) return undefined;

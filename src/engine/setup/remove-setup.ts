@@ -3,7 +3,7 @@ import type { Engine } from '../engine.js';
 import { overlayMembers } from '../overlay/members.js';
 import { sshTarget } from '../ssh/pool.js';
 import type { HostRecord } from '../state.js';
-import { hostSteps, inspectSteps } from './setup.js';
+import { hostSteps, inspectSteps, swarmOf } from './setup.js';
 import { stepCall, stepScript, type StepContext } from './step.js';
 
 export interface SetupRemoval {
@@ -19,7 +19,7 @@ export interface SetupRemoval {
  * Steps without a removal stay, and are named in the report.
  */
 export async function removeSetup(engine: Engine, host: HostRecord, options: { keepSetup: boolean }): Promise<SetupRemoval> {
-  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role], members: () => overlayMembers(engine) };
+  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role], members: () => overlayMembers(engine), swarm: () => swarmOf(engine) };
   const target = sshTarget(host);
   const report: SetupRemoval = { removed: [], kept: [] };
   for (const step of hostSteps(engine.config, host.role).reverse()) {

@@ -18,19 +18,20 @@ import { idleStop } from './idle-stop.js';
 import { spotWatch } from './spot-watch.js';
 import { projectShare } from './project-share.js';
 import { registryAccess } from './registry-access.js';
+import { swarm } from './swarm.js';
 import { parseFacts, stepCall, stepScript, type Facts, type SetupStep, type StepContext } from './step.js';
 
 /**
  * The same setup on every host, in this order. The overlay needs Docker (its containers' network);
- * the share comes last: it needs the controller over the overlay, and a host that cannot mount it
- * still gets everything else. init gets the steps that apply to it (it serves the share, it does
- * not mount it); its own services follow in `pcc init`.
+ * Swarm needs the overlay (it listens on it); the share comes last: it needs the controller over the
+ * overlay, and a host that cannot mount it still gets everything else. init gets the steps that apply
+ * to it (it serves the share and manages the swarm); its own services follow in `pcc init`.
  */
 export function hostSteps(config: Config, role: HostRecord['role'] = 'compute'): SetupStep[] {
   const overlay = overlayDriver(config).step;
   return role === 'init'
-    ? [dockerStorage, dockerEngine, overlay, registryAccess]
-    : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, idleStop, spotWatch, projectShare];
+    ? [dockerStorage, dockerEngine, overlay, registryAccess, swarm]
+    : [dockerStorage, dockerEngine, overlay, registryAccess, cuda, idleStop, spotWatch, swarm, projectShare];
 }
 
 /** How many steps one setup run has per role; init's run continues with its services. */
@@ -94,11 +95,15 @@ export async function setupHosts(engine: Engine, hosts: HostRecord[], title: str
     for (const step of new Set(hosts.flatMap(stepsOf))) await step.prepare?.(engine, hosts.filter((host) => stepsOf(host).includes(step)));
     if (hosts.some((host) => host.role === 'compute' && stepsOf(host).includes(projectShare))) await admitToShare(engine);
   }
-  const current = engine.state.read().hosts;
   const queue = new PQueue({ concurrency: options.concurrency ?? 8 });
-  const results = await Promise.all(
-    hosts.map((host) => queue.add(() => setupHost(engine, current[host.name] ?? host, stepsOf(host), options))),
-  );
+  const setUp = (host: HostRecord) => setupHost(engine, engine.state.read().hosts[host.name] ?? host, stepsOf(host), options);
+  // init goes first when compute hosts follow: they join the swarm it starts.
+  const initFirst = hosts.find((host) => host.role === 'init' && hosts.some((other) => other.role === 'compute' && stepsOf(other).includes(swarm)));
+  const first = initFirst ? [await setUp(initFirst)] : [];
+  const results = [
+    ...first,
+    ...(await Promise.all(hosts.filter((host) => host !== initFirst).map((host) => queue.add(() => setUp(host))))),
+  ];
   const summary = { ok: results.every((result) => result.ok), hosts: results };
   if (!options.dryRun) await recordSetup(engine, results, options.steps === undefined && options.only === undefined);
   engine.events.emit({
@@ -121,6 +126,12 @@ async function admitToShare(engine: Engine): Promise<void> {
   if (init?.state !== 'running' || !init.ssh) return;
   const result = await setupHost(engine, init, [projectExport], {});
   await recordSetup(engine, [result], false);
+}
+
+/** The swarm record steps see: what init reported, or `no-init` where there is no init. */
+export function swarmOf(engine: Engine): ReturnType<NonNullable<StepContext['swarm']>> {
+  const state = engine.state.read();
+  return state.hosts.init ? state.swarm : 'no-init';
 }
 
 /** "host: step: reason" for every failed step. */
@@ -148,7 +159,7 @@ async function setupHost(engine: Engine, host: HostRecord, steps: SetupStep[], o
     return { host: host.name, ok: false, steps: results };
   }
 
-  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role], members: () => overlayMembers(engine) };
+  const context: StepContext = { host, config: engine.config, settings: engine.config.hosts[host.role], members: () => overlayMembers(engine), swarm: () => swarmOf(engine) };
   const target = sshTarget(host);
   let facts: Record<string, Facts> | undefined;
   let failed = false;

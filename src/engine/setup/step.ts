@@ -3,7 +3,7 @@ import { shellQuote } from '../ssh/pool.js';
 import type { Config, HostSettings } from '../../core/config/load.js';
 import type { Engine } from '../engine.js';
 import type { OverlayMember } from '../overlay/addressing.js';
-import type { HostRecord } from '../state.js';
+import type { HostRecord, SwarmRecord } from '../state.js';
 
 /** What a step's `inspect` function reported: key=value facts. */
 export type Facts = Record<string, string>;
@@ -16,6 +16,11 @@ export interface StepContext {
   settings: HostSettings;
   /** The overlay's members as state holds them now (read at each call: joins happen concurrently). */
   members(): OverlayMember[];
+  /**
+   * The swarm compute hosts join, as init, its manager, last reported it (read at each call, like
+   * `members`); `no-init` where the project has no init to manage one.
+   */
+  swarm?(): SwarmRecord | 'no-init' | undefined;
 }
 
 /** The outcome of planning a step from its facts. */
