@@ -155,6 +155,29 @@ describe('pcc run: work placed on the fleet by Docker Swarm', () => {
     expect(again.stderr).toMatch(/is not running/);
   });
 
+  it('Ctrl-C stops following, not the run: pcc logs follows it again to its end', async () => {
+    const following = pcc(project, ['run', 'probe', '--on', 'vagrant1', '--', 'sh', '-c', 'echo first; sleep 6; echo last']);
+    let output = '';
+    following.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; i < 100 && !output.includes('| first'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    following.kill('SIGINT');
+    const interrupted = await following;
+    expect(interrupted.exitCode).toBe(130);
+    const id = /^(job-\d+)\./m.exec(output)?.[1] ?? '';
+    expect(interrupted.stderr).toContain(`${id} goes on: pcc logs ${id} follows it, pcc stop ${id} stops it`);
+    expect((await jobs()).find((job) => job.id === id)?.state).toBe('running');
+    const followed = await pcc(project, ['logs', id]);
+    expect(followed.stdout.split('\n')).toEqual([`${id}.1@vagrant1 | first`, `${id}.1@vagrant1 | last`]);
+    expect((await jobs()).find((job) => job.id === id)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+  });
+
+  it('mounts /project in every replica (on the fleet the host\'s own folder: its kernel has no NFS client for the share)', async () => {
+    const result = await run(['probe', '--on', 'vagrant2', '--', 'sh', '-c', 'echo "written by $PCC_JOB" > /project/run-output.txt']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/vagrant2: \/project is not mounted there \(the project-share step failed\)/);
+    expect(await onHost('vagrant2', 'cat /project/run-output.txt')).toBe(`written by ${result.record?.id}`);
+  });
+
   it("keeps Swarm's ports to the overlay: VXLAN from the machines' own network is dropped, over the overlay it passes", async () => {
     const dropped = async () => Number(await onHost('vagrant2', "iptables -w -L PCC-SWARM -v -x -n | awk '/udp dpt:4789/ {print $1}'"));
     const underlay = await onHost('vagrant2', "ip -4 -o addr show eth0 | awk '{sub(\"/.*\", \"\", $4); print $4}'");

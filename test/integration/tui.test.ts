@@ -73,7 +73,7 @@ describe('the terminal UI in a terminal, on the fleet', () => {
     // The fleet's kernel has no NFS client, so the /project step refuses; every other step succeeds.
     await waitFor(/✗ set up vagrant1: vagrant1: project-share: this host's kernel has no NFS client/, 300_000);
     // The status line has the task's outcome at once; the row follows with the next batch of events.
-    await waitFor(/vagrant1\s.*████████ 8\/8 ✗ project-share/, 5_000);
+    await waitFor(/vagrant1\s.*████████ 9\/9 ✗ project-share/, 5_000);
     const log = await execa('node', [PCC_BIN, 'logs', 'vagrant1'], { cwd: project.root, env: project.env, extendEnv: false });
     for (const step of ['docker-storage', 'docker-engine', 'registry-access', 'cuda']) expect(log.stdout).toMatch(new RegExp(`setup ${step}: (changed|unchanged)`));
   }, 360_000);

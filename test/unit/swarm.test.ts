@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { RunRecords, type ReplicaRecord } from '../../src/engine/run-records.js';
-import { LogLines, parseLogLine, placementHosts, runExitCode, serviceSpec } from '../../src/engine/runs.js';
+import { LogLines, parseLogLine } from '../../src/engine/run-output.js';
+import { placementHosts, runExitCode, serviceSpec } from '../../src/engine/runs.js';
 import { mergeDaemonJson, withoutPccDaemonKeys } from '../../src/engine/setup/daemon-json.js';
 import type { Facts, StepContext } from '../../src/engine/setup/step.js';
 import { swarm } from '../../src/engine/setup/swarm.js';
@@ -58,7 +59,7 @@ describe('swarm step plan', () => {
     expect(swarm.plan(WORKER, context(joinedWorker))).toEqual({ kind: 'unchanged', note: 'worker on 10.128.0.2' });
   });
 
-  it('leaves and joins again when the worker is in another swarm, at another address, or pending', () => {
+  it('leaves and joins again when the worker is in another swarm or at another address', () => {
     const rejoins = (facts: Facts, host = joinedWorker) => {
       const plan = swarm.plan(facts, context(host));
       return plan.kind === 'change' ? plan.apply : {};
@@ -66,7 +67,17 @@ describe('swarm step plan', () => {
     expect(rejoins(WORKER, hostOf('vagrant1', { swarmNode: { id: 'd6jooopualj9rzdyglrcz7v54', clusterId: OTHER_CLUSTER } }))).toMatchObject({ DO_LEAVE: '1', DO_JOIN: '1' });
     expect(rejoins({ ...WORKER, node_addr: '172.17.0.3' })).toMatchObject({ DO_LEAVE: '1', DO_JOIN: '1' });
     expect(rejoins({ ...WORKER, remote_managers: '10.128.0.9:2377' })).toMatchObject({ DO_LEAVE: '1', DO_JOIN: '1' });
-    expect(rejoins({ ...WORKER, swarm_state: 'pending' })).toMatchObject({ DO_LEAVE: '1', DO_JOIN: '1' });
+    expect(rejoins({ ...WORKER, swarm_state: 'error' })).toMatchObject({ DO_LEAVE: '1', DO_JOIN: '1' });
+  });
+
+  it('waits for a node that just booted to reconnect, rather than leaving a stale node behind', () => {
+    expect(swarm.plan({ ...WORKER, swarm_state: 'pending', remote_managers: '' }, context(joinedWorker))).toEqual({
+      kind: 'change',
+      changes: ['wait for the node to reconnect to the manager at 10.128.0.1:2377 (it just started)'],
+      apply: { DO_WAIT: '1' },
+    });
+    // Pending as another node (a join that never completed): join again.
+    expect(swarm.plan({ ...WORKER, swarm_state: 'pending', node_id: 'othernode000000' }, context(joinedWorker))).toMatchObject({ apply: { DO_LEAVE: '1', DO_JOIN: '1' } });
   });
 
   it('without init there is nothing to join; with init not ready yet the worker is refused with what to run', () => {

@@ -27,7 +27,8 @@ wireguard_kernel() {
 wireguard_unit() {
   printf '%s\n' '# Written by pcc: the overlay interface, brought back at every boot.' '[Unit]' \
     'Description=pcc overlay network (WireGuard)' 'After=network-online.target docker.service' \
-    'Wants=network-online.target' '' '[Service]'
+    'Wants=network-online.target' \
+    '# Docker puts its masquerade back on top when it restarts: the firewall rules follow it.' 'PartOf=docker.service' '' '[Service]'
   if [ "$1" = yes ]; then
     printf '%s\n' 'Type=oneshot' 'RemainAfterExit=yes' "ExecStart=$WG_UP kernel" "ExecStop=/sbin/ip link del $OVERLAY_IF"
   else
@@ -54,7 +55,7 @@ wireguard_firewall() {
     iptables -w -t nat -C PCC-OVERLAY -s "$CONTAINER_SUBNET" -d "$destination" -j ACCEPT 2>/dev/null \
       || iptables -w -t nat -A PCC-OVERLAY -s "$CONTAINER_SUBNET" -d "$destination" -j ACCEPT
   done
-  if [ "$(iptables -w -t nat -S POSTROUTING | sed -n 2p)" != '-A POSTROUTING -j PCC-OVERLAY' ]; then
+  if ! wireguard_nat_first; then
     iptables -w -t nat -D POSTROUTING -j PCC-OVERLAY 2>/dev/null || true
     iptables -w -t nat -I POSTROUTING 1 -j PCC-OVERLAY
   fi
@@ -63,9 +64,19 @@ wireguard_firewall() {
     || iptables -w -I DOCKER-USER 1 -i "$OVERLAY_IF" -o "$OVERLAY_BRIDGE" -j ACCEPT
 }
 
+# Whether the chain comes before Docker's masquerade of this host's containers (other networks'
+# rules, such as Swarm's docker_gwbridge, may come first: they never match the overlay's traffic).
+wireguard_nat_first() {
+  local rules ours theirs
+  rules=$(iptables -w -t nat -S POSTROUTING 2>/dev/null)
+  ours=$(grep -nxF -- '-A POSTROUTING -j PCC-OVERLAY' <<<"$rules" | head -1 | cut -d: -f1)
+  theirs=$(grep -nF -- "-s $CONTAINER_SUBNET " <<<"$rules" | head -1 | cut -d: -f1)
+  [ -n "$ours" ] && { [ -z "$theirs" ] || [ "$ours" -lt "$theirs" ]; }
+}
+
 wireguard_firewall_fact() {
   command -v iptables >/dev/null 2>&1 || { echo ok; return; }
-  [ "$(iptables -w -t nat -S POSTROUTING 2>/dev/null | sed -n 2p)" = '-A POSTROUTING -j PCC-OVERLAY' ] \
+  wireguard_nat_first \
     && iptables -w -t nat -C PCC-OVERLAY -s "$CONTAINER_SUBNET" -d "$OVERLAY_SUBNET" -j ACCEPT 2>/dev/null \
     && iptables -w -C DOCKER-USER -i "$OVERLAY_IF" -o "$OVERLAY_BRIDGE" -j ACCEPT 2>/dev/null && echo ok || echo differs
 }
@@ -87,7 +98,7 @@ wireguard_up() {
 wireguard_up_script() {
   printf '%s\n' '#!/bin/bash' '# Written by pcc: brings up the overlay interface (run by pcc-overlay.service).' 'set -euo pipefail'
   declare -p WG_KEY WG_SETTINGS WG_PEERS | sed 's/^declare -- //'
-  declare -f wireguard_conf wireguard_firewall wireguard_up
+  declare -f wireguard_conf wireguard_nat_first wireguard_firewall wireguard_up
   echo 'wireguard_up "$@"'
 }
 

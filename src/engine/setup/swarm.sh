@@ -92,6 +92,8 @@ swarm_apply() {
     echo "$DAEMON_JSON_B64" | base64 -d | write_file /etc/docker/daemon.json 644
     systemctl restart docker.service
     swarm_wait_for_docker
+    # A member reconnects by itself (the overlay restarts with Docker).
+    if [ "${DO_JOIN:-}" != 1 ]; then swarm_wait_active; fi
   fi
   if [ "${DO_WAIT:-}" = 1 ]; then swarm_wait_active; fi
   if [ "${DO_LEAVE:-}" = 1 ]; then docker swarm leave --force >/dev/null 2>&1 || true; fi
