@@ -10,6 +10,7 @@ import { useKeyHold } from './hooks/use-key-hold.js';
 import { useLastUp } from './hooks/use-last-up.js';
 import { useLogPane } from './hooks/use-log-pane.js';
 import { usePanelSelection } from './hooks/use-panel-selection.js';
+import { useRuns } from './hooks/use-runs.js';
 import { useSpinnerTick } from './hooks/use-spinner-tick.js';
 import { layout, useTerminalSize } from './layout.js';
 import { buildRunning, sortedHosts, spendSubjectOfRow } from './model.js';
@@ -34,8 +35,9 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
   const { model, refreshRegistry } = useEngineEvents(engine, jobs, logPane);
   const tick = useSpinnerTick(jobs.inFlight().length > 0 || model.builds.some(buildRunning));
   const hostRows = hostListRows(sortedHosts(model));
-  const selection = usePanelSelection(model, hostRows);
-  const { dialog, actions } = useCommands({ engine, model, hostRows, selection, logPane, jobs, keys, refreshRegistry, rememberUp });
+  const runs = useRuns(engine);
+  const selection = usePanelSelection(model, hostRows, runs.list);
+  const { dialog, actions } = useCommands({ engine, model, hostRows, runs, selection, logPane, jobs, keys, refreshRegistry, rememberUp });
 
   const now = Date.now();
   const state: UiState = {
@@ -44,6 +46,8 @@ export function AppContainer(props: { engine: Engine; preferences: UserPreferenc
     focus: selection.focus,
     model,
     hostRows,
+    runs: runs.list,
+    runsError: runs.error,
     selection: selection.selected,
     providers: [...engine.providers.values()].filter((source) => !source.capabilities().existing).map((source) => source.name),
     canAdd: engine.providers.has('ssh'),

@@ -3,17 +3,19 @@ import { PANELS, useUiActions, useUiState } from './contexts.js';
 import { ConfirmDialog } from './dialogs/confirm.js';
 import { HelpOverlay } from './dialogs/help.js';
 import { AddMachineForm } from './dialogs/add-machine.js';
+import { RunForm } from './dialogs/run-form.js';
 import { UpMenu } from './dialogs/up-menu.js';
 import { BuildsPanel } from './panels/builds.js';
 import { HostsPanel } from './panels/hosts.js';
+import { JobsPanel } from './panels/jobs.js';
 import { LogsPanel } from './panels/logs.js';
 import { PeersPanel } from './panels/peers.js';
 import { RegistryPanel } from './panels/registry.js';
 import { StatusLine } from './status-line.js';
 
-const TITLES = { hosts: 'Hosts', registry: 'Registry', builds: 'Builds', peers: 'Peers', logs: 'Logs' } as const;
+const TITLES = { hosts: 'Hosts', registry: 'Registry', builds: 'Builds', peers: 'Peers', logs: 'Logs', jobs: 'Jobs' } as const;
 
-/** Lays out the screen from UiState: header, the five panels (or a dialog), the status line. */
+/** Lays out the screen from UiState: header, the six panels (or a dialog), the status line. */
 export function App() {
   const state = useUiState();
   const { sizes, model, selection, focus } = state;
@@ -45,6 +47,7 @@ export function App() {
               <BuildsPanel builds={model.builds} recordedAt={model.buildsRecordedAt} now={state.now} selected={selection.builds} focused={focus === 'builds'} {...sizes.builds} />
               <PeersPanel peers={model.peers} selected={selection.peers} focused={focus === 'peers'} {...sizes.peers} />
             </Box>
+            <JobsPanel runs={state.runs} error={state.runsError} now={state.now} selected={selection.jobs} focused={focus === 'jobs'} {...sizes.jobs} />
             <LogsPanel
               source={state.logSource}
               lines={state.logLines}
@@ -72,6 +75,7 @@ function DialogView() {
     return <UpMenu providers={providers} last={lastUp} onChoose={actions.bringUp} {...(canAdd ? { onAddExisting: actions.openAdd } : {})} onCancel={actions.closeDialog} width={width} />;
   }
   if (dialog?.kind === 'add') return <AddMachineForm onAdd={actions.addMachine} onCancel={actions.closeDialog} width={width} />;
+  if (dialog?.kind === 'run') return <RunForm onRun={actions.startRun} onCancel={actions.closeDialog} width={width} />;
   if (dialog?.kind === 'confirm') return <ConfirmDialog {...dialog.request} onCancel={actions.closeDialog} width={width} />;
   return null;
 }

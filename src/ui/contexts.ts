@@ -1,7 +1,9 @@
 import { createContext, useContext } from 'react';
+import type { RunRecord } from '../engine/run-records.js';
 import type { ProviderName } from '../providers/provider.js';
 import type { AddChoice } from './dialogs/add-machine.js';
 import type { ConfirmRequest } from './dialogs/confirm.js';
+import type { RunChoice } from './dialogs/run-form.js';
 import type { UpChoice } from './dialogs/up-menu.js';
 import type { Layout } from './layout.js';
 import type { LogLine, LogView } from './log-buffer.js';
@@ -9,10 +11,11 @@ import type { UiModel } from './model.js';
 import type { HostListRow } from './panels/hosts.js';
 import type { Outcome } from './status-line.js';
 
-export const PANELS = ['hosts', 'registry', 'builds', 'peers', 'logs'] as const;
+/** In the order of their focus keys (1 to 6), which Tab follows. */
+export const PANELS = ['hosts', 'registry', 'builds', 'peers', 'logs', 'jobs'] as const;
 export type PanelName = (typeof PANELS)[number];
 
-export type Dialog = { kind: 'help' } | { kind: 'up' } | { kind: 'add' } | { kind: 'confirm'; request: ConfirmRequest };
+export type Dialog = { kind: 'help' } | { kind: 'up' } | { kind: 'add' } | { kind: 'run' } | { kind: 'confirm'; request: ConfirmRequest };
 
 /** Everything the layout shows; owned by AppContainer. */
 export interface UiState {
@@ -21,6 +24,10 @@ export interface UiState {
   focus: PanelName;
   model: UiModel;
   hostRows: HostListRow[];
+  /** The runs of `pcc run`, newest first. */
+  runs: RunRecord[];
+  /** Why the runs could not be read or checked the last time. */
+  runsError: string | undefined;
   selection: Record<PanelName, number>;
   /** Providers that bring up machines; the user's own machines are added instead. */
   providers: ProviderName[];
@@ -51,6 +58,7 @@ export interface UiActions {
   /** From the bring-up menu to the form that adds an existing machine. */
   openAdd(): void;
   addMachine(choice: AddChoice): void;
+  startRun(choice: RunChoice): void;
   setFilter(text: string): void;
   /** Leaves the filter input, keeping the filter or clearing it. */
   endFilter(keep: boolean): void;

@@ -12,6 +12,7 @@ export type Command =
   | 'focus.builds'
   | 'focus.peers'
   | 'focus.logs'
+  | 'focus.jobs'
   | 'select.up'
   | 'select.down'
   | 'hosts.up'
@@ -21,6 +22,8 @@ export type Command =
   | 'hosts.save'
   | 'hosts.resume'
   | 'hosts.destroy'
+  | 'jobs.run'
+  | 'jobs.stop'
   | 'logs.show'
   | 'logs.filter'
   | 'logs.pageUp'
@@ -38,7 +41,7 @@ export interface Binding {
   keys: KeySpec[];
   /** Short enough for the help's two columns. */
   description: string;
-  section: 'Panels' | 'Machines' | 'Logs' | 'General';
+  section: 'Panels' | 'Machines' | 'Jobs' | 'Logs' | 'General';
 }
 
 export const KEYMAP: readonly Binding[] = [
@@ -49,6 +52,8 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'focus.builds', keys: ['3'], description: 'focus Builds', section: 'Panels' },
   { command: 'focus.peers', keys: ['4'], description: 'focus Peers', section: 'Panels' },
   { command: 'focus.logs', keys: ['5'], description: 'focus Logs', section: 'Panels' },
+  // Jobs came after Logs: it takes the next digit, so 5 stays Logs.
+  { command: 'focus.jobs', keys: ['6'], description: 'focus Jobs', section: 'Panels' },
   { command: 'select.up', keys: ['up', 'k'], description: 'row above (Logs: a line up)', section: 'Panels' },
   { command: 'select.down', keys: ['down', 'j'], description: 'row below (Logs: a line down)', section: 'Panels' },
   { command: 'hosts.up', keys: ['u'], description: 'bring up machines', section: 'Machines' },
@@ -58,7 +63,10 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'hosts.save', keys: ['s'], description: 'save the selection (asks first)', section: 'Machines' },
   { command: 'hosts.resume', keys: ['r'], description: 'resume the selection', section: 'Machines' },
   { command: 'hosts.destroy', keys: ['d'], description: 'destroy the selection (asks first)', section: 'Machines' },
-  { command: 'logs.show', keys: ['l'], description: "tail the selection's log", section: 'Logs' },
+  { command: 'jobs.run', keys: ['R'], description: 'run a registry image on the fleet', section: 'Jobs' },
+  { command: 'jobs.stop', keys: ['x'], description: 'stop the selected run (asks first)', section: 'Jobs' },
+  // One key for every panel: what it tails follows the focused panel (see use-commands.ts).
+  { command: 'logs.show', keys: ['l'], description: 'tail the selected host/build/run', section: 'Logs' },
   { command: 'logs.filter', keys: ['/'], description: 'filter the log', section: 'Logs' },
   { command: 'logs.pageUp', keys: ['pageup'], description: 'log: page up, stop following', section: 'Logs' },
   { command: 'logs.pageDown', keys: ['pagedown'], description: 'log: page down', section: 'Logs' },

@@ -12,8 +12,14 @@ export interface Layout {
   registry: Size;
   builds: Size;
   peers: Size;
+  jobs: Size;
   logs: Size;
 }
+
+/** The smallest a panel gets in a short terminal: its border and title. */
+const MIN_PANEL = 3;
+/** The log pane keeps this many lines (when the terminal has them) before the other panels give up any. */
+const MIN_LOGS = 4;
 
 /**
  * Panel sizes for a terminal. The root is one line shorter than the terminal: a frame as tall as the
@@ -22,16 +28,14 @@ export interface Layout {
 export function layout(columns: number, rows: number): Layout {
   const height = Math.max(1, rows - 1);
   const body = Math.max(0, height - 2); // header and status line
-  let hosts = Math.max(5, Math.round(body * 0.3));
-  let middle = Math.max(5, Math.round(body * 0.25));
-  let logs = body - hosts - middle;
-  if (logs < 4) {
-    // A short terminal: the log pane keeps a few lines, the others give them up.
-    const missing = 4 - logs;
-    hosts = Math.max(3, hosts - Math.ceil(missing / 2));
-    middle = Math.max(3, middle - Math.floor(missing / 2));
-    logs = Math.max(0, body - hosts - middle);
+  // Hosts, the registry/builds/peers row, Jobs; the log pane takes the rest.
+  const rowHeights = [Math.max(5, Math.round(body * 0.25)), Math.max(5, Math.round(body * 0.2)), Math.max(5, Math.round(body * 0.22))];
+  // A short terminal: the others give up lines in turn, so the log pane keeps a few.
+  for (let turn = 0; body - sum(rowHeights) < MIN_LOGS && rowHeights.some((lines) => lines > MIN_PANEL); turn++) {
+    const index = turn % rowHeights.length;
+    if ((rowHeights[index] ?? 0) > MIN_PANEL) rowHeights[index] = (rowHeights[index] ?? 0) - 1;
   }
+  const [hosts = MIN_PANEL, middle = MIN_PANEL, jobs = MIN_PANEL] = rowHeights;
   const registry = Math.floor(columns * 0.36);
   const builds = Math.floor(columns * 0.34);
   return {
@@ -40,8 +44,13 @@ export function layout(columns: number, rows: number): Layout {
     registry: { width: registry, height: middle },
     builds: { width: builds, height: middle },
     peers: { width: columns - registry - builds, height: middle },
-    logs: { width: columns, height: logs },
+    jobs: { width: columns, height: jobs },
+    logs: { width: columns, height: Math.max(0, body - sum(rowHeights)) },
   };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** The terminal's size, updated when it is resized. */

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { UserPreferences } from '../../src/engine/preferences.js';
+import type { RunRecord } from '../../src/engine/run-records.js';
 import type { HostRecord } from '../../src/engine/state.js';
 import type { Machine, Provider } from '../../src/providers/provider.js';
 import { SshProvider } from '../../src/providers/ssh/ssh-provider.js';
@@ -44,12 +45,19 @@ class HeldProvider implements Provider {
   }
 }
 
-async function openApp(options: { hosts?: string[]; providers?: Provider[]; configHome?: string } = {}) {
+/** A run as `pcc run` records it. */
+const runFields = (fields: Partial<RunRecord> = {}): Omit<RunRecord, 'id'> => ({
+  image: 'analysis:latest', reference: `registry.pcc:5000/analysis@sha256:${'a'.repeat(64)}`, digest: `sha256:${'a'.repeat(64)}`, command: [], envNames: [],
+  pattern: 'compute hosts', hosts: ['vagrant1'], replicas: 1, gpus: 0, serviceId: 'svc1', state: 'running', startedAt: new Date().toISOString(), tasks: [], ...fields,
+});
+
+async function openApp(options: { hosts?: string[]; providers?: Provider[]; configHome?: string; runs?: Partial<RunRecord>[] } = {}) {
   const root = makeProject({ 'project.env': 'PROJECT_NAME=uitest\n' });
   const engine = createEngine(loadConfig(root, {}), { env: {}, providers: options.providers ?? [] });
   await engine.state.update((state) => {
     for (const name of options.hosts ?? []) state.hosts[name] = host(name);
   });
+  for (const run of options.runs ?? []) await engine.runs.create(runFields(run));
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   const warnings: string[] = [];
@@ -83,11 +91,12 @@ function emitLines(engine: Engine, count: number, prefix = 'line') {
   for (let index = 0; index < count; index++) engine.events.emit({ type: 'log', level: 'info', message: `${prefix} ${index}` });
 }
 
-describe('the terminal UI', () => {
+// As generous as expectScreen: on a loaded machine (the whole unit project on two cores) a test's frames come late.
+describe('the terminal UI', { timeout: 30_000 }, () => {
   it('opens with every panel, their next steps, and a status line', async () => {
     const { screen } = await openApp();
     await expectScreen(screen, /✓ read hosts from the providers: 0 host\(s\)/);
-    for (const text of ['1 Hosts', '2 Registry', '3 Builds', '4 Peers', '5 Logs', 'no hosts — press u to bring one up', 'no registry — press i', 'no builds yet', 'the overlay has no', '? help · q quit']) {
+    for (const text of ['1 Hosts', '2 Registry', '3 Builds', '4 Peers', '5 Logs', '6 Jobs', 'no hosts — press u to bring one up', 'no registry — press i', 'no builds yet', 'the overlay has no', 'no runs yet — press R', '? help · q quit']) {
       expect(screen()).toContain(text);
     }
   });
@@ -308,5 +317,47 @@ describe('the terminal UI', () => {
     expect(screen()).not.toContain('Quit while work is in flight?');
     provider.release();
     await expectScreen(screen, /✓ read hosts from the providers/);
+  });
+
+  it('x asks before stopping the selected run, starting on Cancel; Cancel leaves it running', async () => {
+    const { engine, events, screen, press } = await openApp({ runs: [{ image: 'analysis:latest', hosts: ['vagrant1', 'vagrant2'], replicas: 2 }] });
+    await expectScreen(screen, /job-1\s+running/);
+    await press('x');
+    await expectScreen(screen, 'Stop job-1?');
+    expect(screen()).toContain('its 2 replica(s) of analysis:latest on vagrant1,vagrant2 stop: their containers are removed');
+    // The dialog's input handler follows its frame.
+    await tick();
+    await press(KEYS.enter);
+    await expectScreen(screen, '6 Jobs');
+    expect(screen()).not.toContain('Stop job-1?');
+    await expectAlive(engine, screen);
+    expect(screen()).not.toContain('stop job-1');
+    expect(engine.runs.read('job-1').state).toBe('running');
+    expect(events.some((event) => event.type === 'run')).toBe(false);
+  });
+
+  it('x on a run that ended, or with no run, says so instead of asking', async () => {
+    const empty = await openApp();
+    await empty.press('x');
+    await expectScreen(empty.screen, '✗ no run selected — press R to start one');
+    const { screen, press } = await openApp({ runs: [{ state: 'failed', exitCode: 3, endedAt: new Date().toISOString() }] });
+    await expectScreen(screen, /job-1\s+failed/);
+    await press('x');
+    await expectScreen(screen, '✗ nothing to stop: job-1 failed');
+    expect(screen()).not.toContain('Stop job-1?');
+  });
+
+  it("R starts a run from the form; the engine's error and hint land in the status line", async () => {
+    const { engine, screen, press } = await openApp();
+    await press('R');
+    await expectScreen(screen, 'Run an image on the fleet');
+    // Keys that are commands elsewhere only type into the form.
+    await press('x', 'q', 'd');
+    await expectScreen(screen, /Image: +xqd/);
+    // The form's input handler follows its frame.
+    await tick();
+    await press(KEYS.enter);
+    await expectScreen(screen, /✗ run xqd × 1: init is not there — Bring it up \(or repair it\) with: pcc init/);
+    expect(engine.runs.list()).toEqual([]);
   });
 });

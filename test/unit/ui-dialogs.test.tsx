@@ -2,10 +2,11 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfirmDialog } from '../../src/ui/dialogs/confirm.js';
 import { HelpOverlay } from '../../src/ui/dialogs/help.js';
+import { checkRunForm, RunForm } from '../../src/ui/dialogs/run-form.js';
 import { UpMenu } from '../../src/ui/dialogs/up-menu.js';
 import { KEYMAP, keyLabel } from '../../src/ui/keymap.js';
 
-const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', left: '\x1b[D', down: '\x1b[B', backspace: '\x7f' };
+const KEYS = { enter: '\r', escape: '\x1b', right: '\x1b[C', left: '\x1b[D', down: '\x1b[B', up: '\x1b[A', tab: '\t', shiftTab: '\x1b[Z', backspace: '\x7f' };
 // The test stdin holds one write until Ink reads it: give each key time to be read and rendered.
 const tick = () => new Promise((resolve) => setTimeout(resolve, 80));
 
@@ -119,6 +120,87 @@ describe('bring-up menu', () => {
     const menu = render(<UpMenu providers={['vagrant']} last={undefined} onChoose={vi.fn()} onCancel={onCancel} width={80} />);
     await type(menu.stdin, KEYS.escape);
     await vi.waitFor(() => expect(onCancel).toHaveBeenCalledOnce());
+  });
+});
+
+describe('run form', () => {
+  function form() {
+    const onRun = vi.fn();
+    const onCancel = vi.fn();
+    const app = render(<RunForm onRun={onRun} onCancel={onCancel} width={90} />);
+    // A frame is drawn before its inputs take the keys with what it shows (their handlers follow as effects): a tick after it.
+    const expectFrame = async (text: string | RegExp) => {
+      await vi.waitFor(() => expect(app.lastFrame()).toMatch(text));
+      await tick();
+    };
+    /** Waits until `label`'s field takes the keys, so what is typed next goes there. */
+    const expectField = (label: string) => expectFrame(`› ${label}:`);
+    return { ...app, onRun, onCancel, expectFrame, expectField };
+  }
+
+  it('checks the fields: an image is needed, replicas are a whole number of 1 or more, an empty pattern is every compute host', () => {
+    expect(checkRunForm({ image: '  ', pattern: '', replicas: '1' })).toMatchObject({ ok: false, field: 'image', problem: expect.stringContaining('Image: name an image of the registry') });
+    for (const replicas of ['0', '', '-1', '2.5', 'two', '1e3']) {
+      expect(checkRunForm({ image: 'analysis', pattern: '', replicas })).toEqual({ ok: false, field: 'replicas', problem: `Replicas: "${replicas}" is not a whole number of 1 or more` });
+    }
+    expect(checkRunForm({ image: ' analysis:v2 ', pattern: '', replicas: ' 12 ' })).toEqual({ ok: true, choice: { image: 'analysis:v2', pattern: undefined, replicas: 12 } });
+    expect(checkRunForm({ image: 'analysis', pattern: 'gpu,vagrant1', replicas: '1' })).toEqual({ ok: true, choice: { image: 'analysis', pattern: 'gpu,vagrant1', replicas: 1 } });
+  });
+
+  it('starts on the image, with one replica on every compute host: an image and Enter run it', async () => {
+    const run = form();
+    expect(run.lastFrame()).toContain('› Image:');
+    expect(run.lastFrame()).toMatch(/Replicas: 1/);
+    expect(run.lastFrame()).toContain('every compute host');
+    await type(run.stdin, 'analysis');
+    await run.expectFrame('Image:    analysis');
+    await type(run.stdin, KEYS.enter);
+    await vi.waitFor(() => expect(run.onRun).toHaveBeenCalledWith({ image: 'analysis', pattern: undefined, replicas: 1 }));
+  });
+
+  it('says what is wrong, in the field to fix, and submits image, pattern and replicas once they are right', async () => {
+    const run = form();
+    await type(run.stdin, KEYS.enter);
+    await run.expectFrame('Image: name an image of the registry');
+    await type(run.stdin, 'analysis:v2', KEYS.tab);
+    await run.expectField('Hosts');
+    await type(run.stdin, 'gpu', KEYS.down);
+    await run.expectField('Replicas');
+    await type(run.stdin, KEYS.backspace, '0');
+    await run.expectFrame(/Replicas: 0/);
+    await type(run.stdin, KEYS.enter);
+    await vi.waitFor(() => expect(run.lastFrame()).toContain('Replicas: "0" is not a whole number of 1 or more'));
+    expect(run.onRun).not.toHaveBeenCalled();
+    // The replicas field still has the keys: what is typed goes there.
+    await run.expectField('Replicas');
+    await type(run.stdin, KEYS.backspace, '3');
+    await run.expectFrame(/Replicas: 3/);
+    await type(run.stdin, KEYS.enter);
+    await vi.waitFor(() => expect(run.onRun).toHaveBeenCalledWith({ image: 'analysis:v2', pattern: 'gpu', replicas: 3 }));
+    expect(run.onRun).toHaveBeenCalledOnce();
+  });
+
+  it('moves back with ↑ and Shift+Tab, and forward past the last field to the first', async () => {
+    const run = form();
+    await type(run.stdin, KEYS.up);
+    await run.expectField('Replicas');
+    await type(run.stdin, '4', KEYS.shiftTab);
+    await run.expectField('Hosts');
+    await type(run.stdin, 'vagrant*', KEYS.tab);
+    await run.expectField('Replicas');
+    await type(run.stdin, KEYS.tab);
+    await run.expectField('Image');
+    await type(run.stdin, 'base');
+    await run.expectFrame('Image:    base');
+    await type(run.stdin, KEYS.enter);
+    await vi.waitFor(() => expect(run.onRun).toHaveBeenCalledWith({ image: 'base', pattern: 'vagrant*', replicas: 14 }));
+  });
+
+  it('Esc cancels', async () => {
+    const run = form();
+    await type(run.stdin, 'analysis', KEYS.escape);
+    await vi.waitFor(() => expect(run.onCancel).toHaveBeenCalledOnce());
+    expect(run.onRun).not.toHaveBeenCalled();
   });
 });
 

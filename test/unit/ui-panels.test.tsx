@@ -4,10 +4,12 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { Prices } from '../../src/engine/cost.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { PeerStatus } from '../../src/engine/overlay/peer-status.js';
+import type { RunRecord } from '../../src/engine/run-records.js';
 import { FOLLOW } from '../../src/ui/log-buffer.js';
 import { applyEvent, createModel, sortedHosts, syncHosts, type UiModel } from '../../src/ui/model.js';
 import { BuildsPanel } from '../../src/ui/panels/builds.js';
 import { hostListRows, HostsPanel } from '../../src/ui/panels/hosts.js';
+import { JobsPanel } from '../../src/ui/panels/jobs.js';
 import { LogsPanel } from '../../src/ui/panels/logs.js';
 import { PeersPanel } from '../../src/ui/panels/peers.js';
 import { RegistryPanel } from '../../src/ui/panels/registry.js';
@@ -201,7 +203,7 @@ describe('Logs panel', () => {
   const frame = (props: Partial<Parameters<typeof LogsPanel>[0]>) => plain(raw(props));
 
   it('says what to do when nothing is logged, and when the filter matches nothing', () => {
-    expect(frame({})).toContain('nothing logged for host vagrant1 yet — select a host or build and press l');
+    expect(frame({})).toContain('nothing logged for host vagrant1 yet — select a host, build or run and press l');
     expect(frame({ filter: 'zzz' })).toContain('no line contains "zzz" — / then Esc clears the filter');
   });
 
@@ -213,5 +215,61 @@ describe('Logs panel', () => {
     const scrolled = frame({ lines, view: { follow: false, topSeq: 7 }, filter: 'apt', filterEditing: true });
     expect(scrolled).toContain('scrolled — End follows');
     expect(scrolled).toContain('/apt▏ (Enter keeps, Esc clears)');
+  });
+});
+
+describe('Jobs panel', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z');
+  const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+  const run = (fields: Partial<RunRecord> & Pick<RunRecord, 'id' | 'state'>): RunRecord => ({
+    image: 'analysis:latest', reference: 'registry.pcc:5000/analysis@sha256:' + 'a'.repeat(64), digest: 'sha256:' + 'a'.repeat(64), command: [], envNames: [],
+    pattern: 'compute hosts', hosts: ['vagrant1', 'vagrant2'], replicas: 2, gpus: 0, serviceId: 'svc1', startedAt: ago(30), tasks: [], ...fields,
+  });
+  const raw = (runs: RunRecord[], error?: string) => render(<JobsPanel runs={runs} error={error} now={now} selected={0} focused {...size} />).lastFrame() ?? '';
+  const frame = (runs: RunRecord[], error?: string) => plain(raw(runs, error));
+
+  it('says how to start a run when there is none', () => {
+    expect(frame([])).toContain('no runs yet — press R to run an image of the registry on the fleet');
+  });
+
+  it('lists runs with state, the hosts their replicas ran on, age and each replica\'s exit code', () => {
+    const runs = [
+      run({ id: 'job-3', state: 'running', startedAt: ago(90), tasks: [{ replica: 1, host: 'vagrant2', state: 'running', exitCode: null }, { replica: 2, host: null, state: 'pending', exitCode: null }] }),
+      run({
+        id: 'job-2', state: 'failed', image: 'analysis:v2', startedAt: ago(2 * 3600), endedAt: ago(7000), exitCode: 3,
+        tasks: [{ replica: 1, host: 'vagrant1', state: 'complete', exitCode: 0 }, { replica: 2, host: 'vagrant2', state: 'failed', exitCode: 3, error: 'task: non-zero exit (3)' }],
+      }),
+      run({ id: 'job-1', state: 'lost', hosts: ['gpu1'], startedAt: ago(3 * 86400) }),
+    ];
+    const out = frame(runs);
+    expect(out).toMatch(/ID\s+STATE\s+IMAGE\s+HOSTS\s+AGE\s+EXIT/);
+    // Running: where Swarm placed replicas so far, no exit codes yet.
+    expect(out).toMatch(/job-3\s+running\s+analysis:latest\s+vagrant2\s+1 min\s+-/);
+    expect(out).toMatch(/job-2\s+failed\s+analysis:v2\s+vagrant1,vagrant2\s+2 h\s+0,3/);
+    // Never placed: the hosts it could use.
+    expect(out).toMatch(/job-1\s+lost\s+analysis:latest\s+gpu1\s+72 h\s+-/);
+    expect(out.indexOf('job-3')).toBeLessThan(out.indexOf('job-2'));
+    // The exit code says it all: Swarm's reason for a replica that exited is not repeated.
+    expect(out).not.toContain('non-zero exit');
+    // A failed run and its non-zero exit codes in red.
+    expect(raw(runs)).toMatch(new RegExp(`${RED.replace('[', '\\[')}failed`));
+    expect(raw(runs)).toMatch(new RegExp(`${RED.replace('[', '\\[')}0,3`));
+  });
+
+  it('shows a stopped run\'s replicas that never exited as -, and why a replica could not run', () => {
+    const out = frame([
+      run({ id: 'job-5', state: 'stopped', tasks: [{ replica: 1, host: 'vagrant1', state: 'shutdown', exitCode: 137 }, { replica: 2, host: 'vagrant2', state: 'running', exitCode: null }] }),
+      run({ id: 'job-4', state: 'running', replicas: 1, tasks: [{ replica: 1, host: null, state: 'pending', exitCode: null, error: 'no suitable node (insufficient resources on 2 nodes)' }] }),
+    ]);
+    expect(out).toMatch(/job-5\s+stopped\s+.*\s137,-/);
+    expect(out).toMatch(/job-4\s+running\s+analysis:latest\s+vagrant1,vagrant2\s/);
+    expect(out).toContain('└ replica 1: no suitable node (insufficient resources on 2 nodes)');
+  });
+
+  it('shows why the runs could not be checked above the runs it has', () => {
+    const shown = raw([run({ id: 'job-1', state: 'running' })], 'cannot reach init: connect ECONNREFUSED');
+    expect(plain(shown)).toContain('cannot check the runs: cannot reach init: connect ECONNREFUSED');
+    expect(plain(shown)).toMatch(/job-1\s+running/);
+    expect(shown).toMatch(new RegExp(`${RED.replace('[', '\\[')}cannot check the runs`));
   });
 });

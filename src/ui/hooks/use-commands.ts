@@ -5,18 +5,22 @@ import { buildOnInit, initController } from '../../engine/controller/init.js';
 import type { Engine } from '../../engine/engine.js';
 import { destroy, resume, save, up } from '../../engine/lifecycle.js';
 import { addMachine } from '../../engine/own-machines.js';
+import { startRun, stopRun } from '../../engine/runs.js';
 import { failureLines, setup } from '../../engine/setup/setup.js';
 import type { Dialog, UiActions } from '../contexts.js';
 import type { AddChoice } from '../dialogs/add-machine.js';
+import type { RunChoice } from '../dialogs/run-form.js';
 import type { UpChoice } from '../dialogs/up-menu.js';
 import { commandFor, type Command } from '../keymap.js';
 import type { LogSource } from '../log-sources.js';
 import type { HostRow, UiModel } from '../model.js';
 import type { HostListRow } from '../panels/hosts.js';
+import { runHosts } from '../panels/jobs.js';
 import type { BackgroundJobs } from './use-background-jobs.js';
 import type { KeyHold } from './use-key-hold.js';
 import type { LogPane } from './use-log-pane.js';
 import type { PanelSelection } from './use-panel-selection.js';
+import type { Runs } from './use-runs.js';
 
 /** The hosts an action applies to: one host, or every host of a provider. */
 interface HostSelection {
@@ -30,6 +34,7 @@ interface CommandInputs {
   engine: Engine;
   model: UiModel;
   hostRows: HostListRow[];
+  runs: Runs;
   selection: PanelSelection;
   logPane: LogPane;
   jobs: BackgroundJobs;
@@ -43,7 +48,7 @@ interface CommandInputs {
  * quitting with work in flight, and the actions the dialogs and the filter input take.
  */
 export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined; actions: UiActions } {
-  const { engine, model, hostRows, selection, logPane, jobs, keys, refreshRegistry, rememberUp } = inputs;
+  const { engine, model, hostRows, runs, selection, logPane, jobs, keys, refreshRegistry, rememberUp } = inputs;
   const { run, setOutcome } = jobs;
   const { exit } = useApp();
   const [dialog, setDialogState] = useState<Dialog | undefined>();
@@ -117,6 +122,29 @@ export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined
     });
   };
 
+  const confirmStop = () => {
+    const chosen = runs.list[selection.selected.jobs];
+    if (!chosen) return setOutcome({ ok: false, text: 'no run selected — press R to start one' });
+    if (chosen.state !== 'running') return setOutcome({ ok: false, text: `nothing to stop: ${chosen.id} ${chosen.state}` });
+    const { id } = chosen;
+    setDialog({
+      kind: 'confirm',
+      request: {
+        title: `Stop ${id}?`,
+        lines: [
+          `its ${chosen.replicas} replica(s) of ${chosen.image} on ${runHosts(chosen)} stop: their containers are removed`,
+          'its record and what it printed so far stay in .pcc/runs/ (l shows them)',
+        ],
+        action: 'Stop',
+        onConfirm: () => {
+          setDialog(undefined);
+          // Its `run` finished event re-reads the list.
+          run(`stop ${id}`, async () => `${(await stopRun(engine, id)).state}`);
+        },
+      },
+    });
+  };
+
   const actions: UiActions = {
     closeDialog: () => setDialog(undefined),
     bringUp: (choice: UpChoice) => {
@@ -140,6 +168,17 @@ export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined
         return `${host.name} added — press S to set it up`;
       });
     },
+    startRun: (choice: RunChoice) => {
+      setDialog(undefined);
+      run(`run ${choice.image} × ${choice.replicas}${choice.pattern ? ` on ${choice.pattern}` : ''}`, async () => {
+        const started = await startRun(engine, { image: choice.image, command: [], pattern: choice.pattern, replicas: choice.replicas, gpus: 0, env: [] });
+        selection.focusOn('jobs');
+        selection.select('jobs', Math.max(0, runs.reload().findIndex((record) => record.id === started.id)));
+        // Where Swarm placed the replicas shows at once rather than at the next poll.
+        runs.check();
+        return `${started.id} started on ${started.hosts.join(', ')} — l tails it, x stops it`;
+      });
+    },
     setFilter: logPane.setFilter,
     endFilter: logPane.endFilter,
   };
@@ -152,6 +191,7 @@ export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined
     'focus.builds': () => selection.focusOn('builds'),
     'focus.peers': () => selection.focusOn('peers'),
     'focus.logs': () => selection.focusOn('logs'),
+    'focus.jobs': () => selection.focusOn('jobs'),
     'select.up': () => (selection.focus === 'logs' ? logPane.scroll(-1) : selection.move(-1)),
     'select.down': () => (selection.focus === 'logs' ? logPane.scroll(1) : selection.move(1)),
     'hosts.up': () => {
@@ -188,11 +228,16 @@ export function useCommands(inputs: CommandInputs): { dialog: Dialog | undefined
         run(`resume ${pattern}`, async () => `${(await resume(engine, pattern)).map((host) => `${host.name} ${host.state}`).join(', ')}`, hosts.length === 1 ? hosts[0]?.name : undefined),
       ),
     'hosts.destroy': () => withHosts(confirmDestroy),
+    'jobs.run': () => setDialog({ kind: 'run' }),
+    'jobs.stop': confirmStop,
+    // What l tails follows the focused panel: the selected host, build or run; pcc's activity elsewhere.
     'logs.show': () => {
       const host = hostRows[selection.selected.hosts];
       const build = model.builds[selection.selected.builds];
+      const chosenRun = runs.list[selection.selected.jobs];
       if (selection.focus === 'hosts' && host?.kind === 'host') showLogs({ kind: 'host', host: host.host.name });
       else if (selection.focus === 'builds' && build) showLogs({ kind: 'build', image: build.image });
+      else if (selection.focus === 'jobs' && chosenRun) showLogs({ kind: 'run', run: chosenRun.id });
       else showLogs({ kind: 'activity' });
     },
     'logs.filter': () => logPane.editFilter(),

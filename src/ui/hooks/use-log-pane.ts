@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { describeError } from '../../core/errors.js';
 import type { Engine } from '../../engine/engine.js';
+import { followRun } from '../../engine/runs.js';
 import { FOLLOW, LogRing, scrollBy, scrollToTop, visibleLines, type LogLine, type LogView } from '../log-buffer.js';
 import { loadTail, logKey, sourceTitle, type LogSource } from '../log-sources.js';
 import { contentLines } from '../panels/panel.js';
 import type { KeyHold } from './use-key-hold.js';
+import { useRedraw } from './use-redraw.js';
 
 /** Lines the log pane keeps in memory (older ones stay in the log files). */
 const LOG_CAPACITY = 10_000;
@@ -20,7 +23,7 @@ export interface LogPane {
   isShowing(key: string): boolean;
   /** Adds a line to the log shown. The same function every render. */
   append(line: string): void;
-  /** Opens a source: the tail of its file, then its live lines, following. */
+  /** Opens a source: the tail of its file, then its live lines, following (a running run's are streamed while shown). */
   show(source: LogSource): void;
   scroll(delta: number): void;
   pageUp(): void;
@@ -43,14 +46,35 @@ export function useLogPane(engine: Engine, paneHeight: number, keys: KeyHold): L
   const [view, setView] = useState<LogView>(FOLLOW);
   const [filter, setFilter] = useState('');
   const [filterEditing, setFilterEditing] = useState(false);
+  const redraw = useRedraw();
+  // Streams the output of the run shown while it runs; aborted when the pane shows another source or the UI quits.
+  const runFollower = useRef<AbortController | undefined>(undefined);
 
   // The pane opens on pcc's activity, read after the first frame.
   useEffect(() => {
-    loadTail(engine.logs, { kind: 'activity' }, ring);
+    loadTail(engine, { kind: 'activity' }, ring);
   }, [engine, ring]);
+  useEffect(() => () => runFollower.current?.abort(), []);
 
   const isShowing = useCallback((key: string) => key === sourceKey.current, []);
   const append = useCallback((line: string) => ring.push(line), [ring]);
+
+  /** Streams a running run's output as `run.output` events, which reach the pane while it shows the run. */
+  const followWhileShown = (run: string) => {
+    const abort = new AbortController();
+    runFollower.current = abort;
+    const note = (line: string) => {
+      if (abort.signal.aborted) return; // the pane shows another source by now
+      ring.push(`! ${line}`);
+      redraw();
+    };
+    followRun(engine, run, abort.signal).then(
+      (record) => {
+        if (record.state === 'running') note(`${run} runs, but init (its swarm's manager) is not running: resume init, then press l again`);
+      },
+      (error: unknown) => note(`following ${run}: ${describeError(error).replace(/\n\s*/g, ' — ')}`),
+    );
+  };
 
   const matching = ring.lines(filter);
   // The filter's line takes one of the pane's rows.
@@ -65,10 +89,14 @@ export function useLogPane(engine: Engine, paneHeight: number, keys: KeyHold): L
     isShowing,
     append,
     show: (next: LogSource) => {
+      runFollower.current?.abort();
+      runFollower.current = undefined;
       sourceKey.current = logKey(next);
-      loadTail(engine.logs, next, ring);
+      loadTail(engine, next, ring);
       setSource(next);
       setView(FOLLOW);
+      // followRun returns at once for a run that ended: its file holds all it printed.
+      if (next.kind === 'run') followWhileShown(next.run);
     },
     scroll,
     pageUp: () => scroll(-rows),

@@ -19,7 +19,7 @@ export function LogsPanel(props: {
     <Panel number={5} title="Logs" note={note} focused={props.focused} width={props.width} height={props.height}>
       {props.lines.length === 0 ? (
         <EmptyState>
-          {props.filter ? `no line contains "${props.filter}" — / then Esc clears the filter` : `nothing logged for ${props.source} yet — select a host or build and press l`}
+          {props.filter ? `no line contains "${props.filter}" — / then Esc clears the filter` : `nothing logged for ${props.source} yet — select a host, build or run and press l`}
         </EmptyState>
       ) : (
         props.lines.slice(0, Math.max(0, rows)).map((line) => (
