@@ -232,7 +232,14 @@ export async function followRun(engine: Engine, id: string, signal?: AbortSignal
   const names = new TaskNames(engine, docker, record);
   let lastOutput = Date.now();
   let chain = Promise.resolve();
-  const stream = (await docker.getService(record.serviceId).logs({ follow: true, stdout: true, stderr: true, details: true })) as unknown as NodeJS.ReadableStream;
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await docker.getService(record.serviceId).logs({ follow: true, stdout: true, stderr: true, details: true })) as unknown as NodeJS.ReadableStream;
+  } catch (error) {
+    // Its service is gone (init re-created, removed by hand): finishing records the run as lost.
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    return (await finishRun(engine, docker, record)) ?? engine.runs.read(id);
+  }
   const lines = new LogLines((line) => {
     lastOutput = Date.now();
     chain = chain.then(async () => {

@@ -178,6 +178,15 @@ describe('pcc run: work placed on the fleet by Docker Swarm', () => {
     expect(await onHost('vagrant2', 'cat /project/run-output.txt')).toBe(`written by ${result.record?.id}`);
   });
 
+  it('a run whose service was removed behind pcc\'s back is recorded as lost, not left running', async () => {
+    const started = await pcc(project, ['run', 'probe', '--on', 'vagrant1', '--detach', '--', 'sleep', '300']);
+    const id = started.stdout.trim();
+    await onHost('init', `docker service rm ${id}`);
+    const followed = await pcc(project, ['logs', id]);
+    expect(followed.exitCode, followed.stderr).toBe(0);
+    expect((await jobs()).find((job) => job.id === id)).toMatchObject({ state: 'lost', endedAt: expect.any(String) });
+  });
+
   it("keeps Swarm's ports to the overlay: VXLAN from the machines' own network is dropped, over the overlay it passes", async () => {
     const dropped = async () => Number(await onHost('vagrant2', "iptables -w -L PCC-SWARM -v -x -n | awk '/udp dpt:4789/ {print $1}'"));
     const underlay = await onHost('vagrant2', "ip -4 -o addr show eth0 | awk '{sub(\"/.*\", \"\", $4); print $4}'");
