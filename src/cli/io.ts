@@ -17,3 +17,9 @@ export function print(stream: Writable, text = ''): void {
 export function printJson(io: CliIo, value: unknown): void {
   print(io.stdout, JSON.stringify(value, null, 2));
 }
+
+/** Rows as columns padded to their widest cell, two spaces apart (the first row is the header). */
+export function printTable(stream: Writable, rows: string[][]): void {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of rows) print(stream, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+}

@@ -9,7 +9,7 @@ import { common, type Command } from '../command.js';
 import { openEngine, projectConfig } from '../context.js';
 import { age } from '../../engine/units.js';
 import { costLine } from '../../engine/cost.js';
-import { print, printJson, type CliIo } from '../io.js';
+import { print, printJson, printTable, type CliIo } from '../io.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { RUN_ID } from '../../engine/run-records.js';
 import { printRunLogs } from './runs.js';
@@ -31,8 +31,7 @@ export function printHosts(io: CliIo, hosts: HostView[], json: boolean): void {
       ...(billed ? [h.cost ? costLine(h.cost, now) : '-'] : []),
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  printTable(io.stdout, rows);
 }
 
 /** Opens the engine, runs a host command, prints the hosts it returns; closes SSH connections either way. */

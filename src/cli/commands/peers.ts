@@ -5,7 +5,7 @@ import type { PeerStatus } from '../../engine/overlay/peer-status.js';
 import { age, bytes } from '../../engine/units.js';
 import type { Command } from '../command.js';
 import { openEngine } from '../context.js';
-import { print, printJson, type CliIo } from '../io.js';
+import { print, printJson, printTable, type CliIo } from '../io.js';
 
 function printPeers(io: CliIo, peers: PeerStatus[]): void {
   if (peers.length === 0) return print(io.stdout, 'no overlay peers — hosts join the overlay during setup: pcc init, then pcc up and pcc setup');
@@ -13,8 +13,7 @@ function printPeers(io: CliIo, peers: PeerStatus[]): void {
     ['HOST', 'OVERLAY', 'CONTAINERS', 'ENDPOINT', 'HANDSHAKE', 'RX', 'TX', 'STATE'],
     ...peers.map((p) => [p.host, p.overlayAddress, p.containerSubnet, p.endpoint ?? '-', p.handshakeAgeS === undefined ? 'never' : `${age(p.handshakeAgeS)} ago`, bytes(p.rxBytes), bytes(p.txBytes), p.state]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  printTable(io.stdout, rows);
 }
 
 export const peersCommand: Command = {

@@ -8,7 +8,7 @@ import { finishRuns, followRun, startRun, stopRun } from '../../engine/runs.js';
 import { age } from '../../engine/units.js';
 import { common, type Command } from '../command.js';
 import { openEngine } from '../context.js';
-import { print, printJson, type CliIo } from '../io.js';
+import { print, printJson, printTable, type CliIo } from '../io.js';
 
 /** Runs work with the engine open, printing the run's output lines on stdout; closes SSH either way. */
 async function withRunEngine<T>(io: CliIo, project: string | undefined, json: boolean, work: (engine: Engine) => Promise<T>): Promise<T> {
@@ -110,8 +110,7 @@ export function printRuns(io: CliIo, runs: RunRecord[]): void {
       run.tasks.length > 0 && run.state !== 'running' ? run.tasks.map((task) => task.exitCode ?? '-').join(',') : '-',
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) print(io.stdout, row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  printTable(io.stdout, rows);
 }
 
 export const jobsCommand: Command = {
