@@ -22,6 +22,17 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        test: {
+          name: 'libvirt',
+          include: ['test/libvirt/**/*.test.ts'],
+          globalSetup: ['test/libvirt/require-libvirt.ts'],
+          // Machines under software emulation: minutes per boot, and one fleet at a time.
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a Debian/Ubuntu machine (as root, or with sudo) and runs the
-# whole suite: unit tests, then integration tests against the real local fleet. Ends with a line
-# "N passed, N failed" and a non-zero exit code when anything failed.
+# whole suite: unit tests, then integration tests against the real local fleet (containers, then
+# real-kernel VMs). Ends with a line "N passed, N failed" and a non-zero exit code when anything failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -34,6 +34,8 @@ else
   say "unit tests on Node.js $("$node24" --version)"
   run_vitest unit-node24 "$node24" --project unit
   run_vitest integration node --project integration
+  # Real-kernel VMs last and alone: under software emulation they need both cores.
+  run_vitest libvirt node --project libvirt
 fi
 node -e '
   const fs = require("fs");

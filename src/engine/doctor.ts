@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { chosenAcceleration, TCG_COST } from '../providers/vagrant/libvirt-acceleration.js';
 import { NFS_SUDO_HINT, nfsSudoReady } from '../providers/vagrant/nfs-sudo.js';
 import { configuredSettings, type Config } from '../core/config/load.js';
 import { dockerFromEnv } from './docker-client.js';
@@ -49,6 +50,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
     checkVagrant(usesVagrant),
     checkVirtualBox(usesVagrant && backend === 'virtualbox'),
     checkLibvirt(usesVagrant && backend === 'libvirt'),
+    checkLibvirtAcceleration(config, usesVagrant && backend === 'libvirt', env),
     checkNfsServer(backend === 'virtualbox' && config.vagrant.syncedFolderType === 'nfs', usesVagrant),
     checkNfsSudo(config.vagrant.syncedFolderType === 'nfs', usesVagrant, env),
     checkDockerEngine(usesVagrant && backend === 'docker', env),
@@ -141,6 +143,24 @@ async function checkLibvirt(required: boolean): Promise<Check> {
   return result('vagrant-libvirt', 'Vagrant backend: libvirt', required, found,
     found ? `libvirt ${virsh.output}` : !virsh.ok ? 'virsh not found' : 'vagrant-libvirt plugin not installed',
     'apt-get install vagrant-libvirt libvirt-daemon-system');
+}
+
+/** KVM or TCG for new libvirt machines, and why: the probe pcc runs before their first boot. */
+async function checkLibvirtAcceleration(config: Config, used: boolean, env: NodeJS.ProcessEnv): Promise<Check> {
+  const id = 'libvirt-acceleration';
+  const title = 'libvirt acceleration';
+  if (!used) return { id, title, status: 'ok', detail: 'not needed with this backend', required: false };
+  const setting = config.vagrant.libvirtDriver;
+  const { driver, reason } = await chosenAcceleration(setting, env);
+  if (driver === 'kvm') return { id, title, status: 'ok', detail: `KVM: ${reason}`, required: false };
+  return {
+    id,
+    title,
+    status: 'warn',
+    detail: `TCG (${TCG_COST}): ${reason}`,
+    fix: setting === 'auto' ? 'enable hardware virtualisation (BIOS setting, kvm module, kvm group) for KVM' : 'set LIBVIRT_DRIVER=auto to use KVM where it works',
+    required: false,
+  };
 }
 
 async function checkDockerEngine(required: boolean, env: NodeJS.ProcessEnv): Promise<Check> {

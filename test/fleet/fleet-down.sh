@@ -22,4 +22,11 @@ if [ -f "$FLEET_RUN/docker.pid" ]; then
   as_root kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 fi
+if [ -f "$FLEET_RUN/libvirt-started" ]; then
+  for daemon in $(tac "$FLEET_RUN/libvirt-started"); do
+    log "stopping $daemon"
+    as_root pkill -x "$daemon" || true
+  done
+  as_root rm -f "$FLEET_RUN/libvirt-started"
+fi
 log "down"

@@ -5,9 +5,10 @@
 # Progress goes to stderr; stdout carries only the settings, so `eval "$(npm run -s fleet:up)"` works.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$FLEET_DIR/libvirt-box.sh"
 
 PACKAGES=(docker.io vagrant btrfs-progs debootstrap openssh-client wireguard-tools wireguard-go
-  nfs-ganesha nfs-ganesha-vfs libnfs-utils tmux iproute2 iptables rsync ca-certificates)
+  nfs-ganesha nfs-ganesha-vfs libnfs-utils tmux iproute2 iptables rsync ca-certificates "${LIBVIRT_BOX_PACKAGES[@]}")
 
 install_packages() {
   local missing=()
@@ -65,29 +66,73 @@ build_base() {
   echo "$tag"
 }
 
+# build_image NAME DIR BASE [--build-arg K=V ...]: the extra build arguments are part of the hash too.
 build_image() {
   local name=$1 dir=$2 base=$3 tag
-  tag="$name:$(recipe_hash "$dir" "$base")"
+  shift 3
+  tag="$name:$(recipe_hash "$dir" "$base" "$@")"
   if image_exists "$tag"; then log "$tag cached"; echo "$tag"; return; fi
   log "building $tag"
-  local args=(--build-arg "BASE=$base" -t "$tag")
+  local args=(--build-arg "BASE=$base" -t "$tag" "$@")
   if [ -f "$dir/packages.txt" ]; then args+=(--build-arg "PACKAGES=$(grep -v '^#' "$dir/packages.txt" | xargs)"); fi
   DOCKER_BUILDKIT=0 docker build -q "${args[@]}" "$dir" >&2
   echo "$tag"
 }
 
+# libvirt's daemons, started here where no init system runs them (containers, CI); what this script
+# starts is recorded so fleet-down.sh stops exactly that.
+ensure_libvirt() {
+  if virsh -c qemu:///system version >/dev/null 2>&1; then log "using the running libvirtd"; return; fi
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl start virtlogd.service libvirtd.service
+  else
+    as_root mkdir -p "$FLEET_RUN"
+    pgrep -x virtlogd >/dev/null || { as_root virtlogd -d; echo virtlogd | as_root tee -a "$FLEET_RUN/libvirt-started" >/dev/null; }
+    as_root libvirtd -d
+    echo libvirtd | as_root tee -a "$FLEET_RUN/libvirt-started" >/dev/null
+  fi
+  for _ in $(seq 1 40); do
+    if virsh -c qemu:///system version >/dev/null 2>&1; then log "libvirtd ready"; return; fi
+    sleep 0.5
+  done
+  die "libvirtd did not start (virsh -c qemu:///system version fails)"
+}
+
+# pcc decides KVM or TCG by booting this machine's kernel under KVM. A machine with /dev/kvm but no
+# kernel in /boot (a container, some cloud VMs) gets Debian's cloud kernel for that probe; without one,
+# pcc could only check qemu's firmware, which can pass where nested KVM hangs a kernel's early boot.
+ensure_probe_kernel() {
+  [ -e /dev/kvm ] || return 0
+  ls /boot/vmlinuz-* >/dev/null 2>&1 && return 0
+  log "installing a kernel in /boot for pcc's KVM probe"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-image-cloud-amd64 >&2
+}
+
+# The key Vagrant logs in with at a box's first boot, from the installed Vagrant.
+vagrant_public_key() {
+  local key
+  key=$(ls /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub /opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub 2>/dev/null | head -1)
+  [ -n "$key" ] || die "Vagrant's insecure public key (keys/vagrant.pub) was not found; is vagrant installed?"
+  cat "$key"
+}
+
 install_packages
 ensure_docker
+ensure_libvirt
+ensure_probe_kernel
 export DOCKER_HOST
 base=$(build_base)
 host_image=$(build_image pcc-fleet-host "$FLEET_DIR/host" "$base")
 registry_image=$(build_image pcc-fleet-registry "$FLEET_DIR/registry" "$base")
 # The example image and tests build FROM busybox:stable, which init copies from this engine offline.
 docker tag "$(build_image pcc-fleet-busybox "$FLEET_DIR/busybox" "$base")" busybox:stable
+vm_image=$(build_image pcc-fleet-vm "$FLEET_DIR/libvirt-box" "$host_image" --build-arg "VAGRANT_PUBLIC_KEY=$(vagrant_public_key)")
+libvirt_box=$(build_libvirt_box "$vm_image")
 log "ready"
 cat <<SETTINGS
 DOCKER_HOST=$DOCKER_HOST
 VAGRANT_PROVIDER=docker
 VAGRANT_DOCKER_IMAGE=$host_image
 REGISTRY_IMAGE=$registry_image
+LIBVIRT_BOX=$libvirt_box
 SETTINGS

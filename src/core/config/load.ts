@@ -59,6 +59,7 @@ export interface Config {
     dockerImage: string | undefined;
     /** Vagrant's synced folder type for init's folders; undefined: the backend's default. */
     syncedFolderType: KeyValue<'VAGRANT_SYNCED_FOLDER_TYPE'> | undefined;
+    libvirtDriver: KeyValue<'LIBVIRT_DRIVER'>;
     cpus: number;
     memoryMb: number;
   };
@@ -86,6 +87,13 @@ export interface Config {
 }
 
 /** NFSv4.2, hard mounts (no silent data loss on a slow server), a minute before retrying. */
+/** How init gets its folders when VAGRANT_SYNCED_FOLDER_TYPE is unset: VirtualBox's own shared folders cannot be served over NFS again, and virtiofs needs no server on this machine. */
+const DEFAULT_SYNCED_FOLDER_TYPES: Record<KeyValue<'VAGRANT_PROVIDER'>, KeyValue<'VAGRANT_SYNCED_FOLDER_TYPE'> | undefined> = {
+  virtualbox: 'nfs',
+  libvirt: 'virtiofs',
+  docker: undefined,
+};
+
 export const DEFAULT_NFS_OPTS = 'vers=4.2,hard,timeo=600,retrans=2,noatime';
 
 // eslint-disable-next-line no-control-regex
@@ -214,7 +222,8 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
       backend,
       box: required('VAGRANT_BOX'),
       dockerImage,
-      syncedFolderType: read('VAGRANT_SYNCED_FOLDER_TYPE') ?? (backend === 'virtualbox' ? 'nfs' : undefined),
+      syncedFolderType: read('VAGRANT_SYNCED_FOLDER_TYPE') ?? DEFAULT_SYNCED_FOLDER_TYPES[backend],
+      libvirtDriver: required('LIBVIRT_DRIVER'),
       cpus: required('VAGRANT_CPUS'),
       memoryMb: required('VAGRANT_MEMORY_MB'),
     },

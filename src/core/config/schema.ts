@@ -133,6 +133,12 @@ export const KEYS = {
     default: 'virtualbox',
     doc: "Vagrant's backend for init and local compute machines.",
   },
+  LIBVIRT_DRIVER: {
+    file: 'project.env',
+    schema: oneOf(['auto', 'kvm', 'qemu'] as const),
+    default: 'auto',
+    doc: "libvirt's domain type for new machines: kvm (hardware virtualisation), qemu (TCG, software emulation: slow, works anywhere) or auto (KVM where a bounded probe shows it works; `pcc doctor` says which and why).",
+  },
   VAGRANT_BOX: {
     file: 'project.env',
     schema: nonEmpty('a Vagrant box name'),
@@ -155,7 +161,7 @@ export const KEYS = {
     file: 'project.env',
     schema: oneOf(SYNCED_FOLDER_TYPES),
     default: undefined,
-    doc: "How init gets the project folder (Vagrant synced folder type); unset: nfs on virtualbox (its own shared folders cannot be served over NFS again; needs an NFS server on this machine), the backend's default elsewhere.",
+    doc: "How init gets the project folder (Vagrant synced folder type); unset: nfs on virtualbox (its own shared folders cannot be served over NFS again; needs an NFS server on this machine), virtiofs on libvirt (no server needed here), the backend's default elsewhere.",
   },
   VAGRANT_CPUS: {
     file: 'project.env',

@@ -77,11 +77,9 @@ project_export_apply() {
   project_export_verify
 }
 
+nfs_listens() { ss -ltn 2>/dev/null | grep -q ':2049 '; }
+
 project_export_verify() {
-  local attempt
-  for attempt in $(seq 1 50); do
-    if ss -ltn 2>/dev/null | grep -q ':2049 '; then return 0; fi
-    sleep 0.2
-  done
+  wait_for 60 nfs_listens && return 0
   fail "nfs-ganesha does not listen on port 2049: $(journalctl -u nfs-ganesha -n 3 --no-pager 2>/dev/null | tr '\n' ' ')"
 }

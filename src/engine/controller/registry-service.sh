@@ -65,15 +65,19 @@ registry_service_apply() {
   registry_service_verify
 }
 
+registry_code() {
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert <(echo "$CA_CERT_B64" | base64 -d) "https://$1:5000/v2/" 2>/dev/null) || code=000
+  echo "$code"
+}
+registry_answers() { [ "$(registry_code "$1")" != 000 ]; }
+
 # TLS with the project's CA and a password: without one the registry answers 401, on each address.
 registry_service_verify() {
-  local address code attempt
+  local address code
   for address in 127.0.0.1 "$OVERLAY_ADDRESS"; do
-    for attempt in $(seq 1 50); do
-      code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert <(echo "$CA_CERT_B64" | base64 -d) "https://$address:5000/v2/" 2>/dev/null) || code=000
-      [ "$code" = 000 ] || break
-      sleep 0.2
-    done
+    wait_for 60 registry_answers "$address" || true
+    code=$(registry_code "$address")
     [ "$code" = 401 ] || fail "the registry on $address:5000 answers HTTPS with $code, expected 401 (a password is required): $(docker logs --tail 3 "$REGISTRY_CONTAINER" 2>&1 | tr '\n' ' ')"
   done
 }

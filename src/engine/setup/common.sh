@@ -7,6 +7,16 @@ fact() { printf '%s=%s\n' "$1" "$2"; }
 # Stops the step with a message pcc shows as the failure reason.
 fail() { echo "pcc-fail: $*" >&2; exit 1; }
 
+# wait_for SECONDS COMMAND...: true once COMMAND succeeds within SECONDS. A deadline rather than a count of
+# tries: under software emulation (TCG) services take several times longer to come up.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # apt-get install that refreshes the package lists once when a package is not found.

@@ -19,6 +19,7 @@ import {
   type SshEndpoint,
   type UpRequest,
 } from '../provider.js';
+import { chosenAcceleration, type LibvirtDriver } from './libvirt-acceleration.js';
 import { machineContainerArgs } from './machine-container.js';
 import { NFS_SUDO_HINT, nfsSudoReady } from './nfs-sudo.js';
 import { errorMessages, machineStates, parseMachineReadable } from './machine-readable.js';
@@ -32,6 +33,7 @@ interface MachinesSpec {
   cpus: number;
   memoryMb: number;
   docker: { image: string | undefined; createArgs: string[] };
+  libvirt: { driver: LibvirtDriver };
   syncedFolderType: string | null;
   machines: { name: string; role: MachineRole; computeType: ComputeType; syncedFolders?: { host: string; guest: string }[] }[];
 }
@@ -72,6 +74,8 @@ export class VagrantProvider implements Provider {
   readonly dir: string;
   readonly #config: Config;
   readonly #env: NodeJS.ProcessEnv;
+  /** The libvirt domain type new machines get, settled before the first `vagrant up`. */
+  #libvirtDriver: LibvirtDriver = 'kvm';
 
   constructor(config: Config, env: NodeJS.ProcessEnv) {
     this.#config = config;
@@ -126,6 +130,11 @@ export class VagrantProvider implements Provider {
 
   async start(names: string[], output: ProviderOutput): Promise<void> {
     if (this.#readSpec().machines.some((machine) => names.includes(machine.name) && hasSyncedFolders(machine))) await this.#checkNfsSudo();
+    if (this.#config.vagrant.backend === 'libvirt') {
+      const acceleration = await chosenAcceleration(this.#config.vagrant.libvirtDriver, this.#env);
+      this.#libvirtDriver = acceleration.driver;
+      if (acceleration.driver === 'qemu') output(`libvirt: TCG, ${acceleration.reason}: new machines run under software emulation`);
+    }
     await this.#vagrant(['up', '--provider', this.#config.vagrant.backend, ...names], output);
   }
 
@@ -215,6 +224,7 @@ export class VagrantProvider implements Provider {
       cpus: config.vagrant.cpus,
       memoryMb: config.vagrant.memoryMb,
       docker: { image: config.vagrant.dockerImage, createArgs: config.vagrant.backend === 'docker' ? machineContainerArgs() : [] },
+      libvirt: { driver: this.#libvirtDriver },
       syncedFolderType: config.vagrant.syncedFolderType ?? null,
       machines,
     };
@@ -289,13 +299,20 @@ function attributeLine(line: string): { machine?: string; text: string } {
   return { machine: match[2], text: match[1] === '==>' ? `==> ${match[3]}` : (match[3] ?? '') };
 }
 
-function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
+/**
+ * Splits output into lines as a terminal shows them: a carriage return overwrites the line (Vagrant's
+ * progress counters, thousands of them while a box uploads), so only what follows the last one stays.
+ */
+export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
   let pending = '';
   return (chunk) => {
     pending += chunk.toString();
-    const lines = pending.split(/\r?\n/);
+    const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim() !== '') onLine(line);
+    for (const line of lines) {
+      const shown = line.replace(/\x1b\[K/g, '').split('\r').filter((part) => part.trim() !== '').pop();
+      if (shown !== undefined) onLine(shown);
+    }
   };
 }
 
