@@ -5,6 +5,8 @@
  * Docker, CUDA detection), on the docker backend and on libvirt (KVM or TCG, whichever the probe
  * picks here). Prints both figures and the ratio libvirt/docker for each.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../src/core/config/load.js';
@@ -14,13 +16,25 @@ import { dockerEngine } from '../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../src/engine/setup/docker-storage.js';
 import { failureLines, setupHosts } from '../src/engine/setup/setup.js';
 import { chosenAcceleration } from '../src/providers/vagrant/libvirt-acceleration.js';
-import { makeFleetProject, makeLibvirtProject } from '../test/helpers/pcc.js';
 import { fleetEnv, timed } from './fleet.js';
 
 type Backend = 'docker' | 'libvirt';
 
+/** A throw-away project on one backend; Vagrant's boxes stay in the runner's own Vagrant home. */
+function makeProject(backend: Backend): { root: string; env: NodeJS.ProcessEnv } {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'pcc-bench-'));
+  const root = path.join(base, 'bench');
+  mkdirSync(path.join(root, 'config'), { recursive: true });
+  const machine = backend === 'docker' ? `VAGRANT_DOCKER_IMAGE=${process.env.VAGRANT_DOCKER_IMAGE}` : `VAGRANT_BOX=${process.env.LIBVIRT_BOX}\nVAGRANT_MEMORY_MB=1536`;
+  writeFileSync(path.join(root, 'config', 'project.env'), `PROJECT_NAME=bench${backend}${process.pid}\nVAGRANT_PROVIDER=${backend}\n${machine}\nVARLIBDOCKER_GB=3\n`);
+  const home = path.join(base, 'home');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  const vagrantHome = process.env.VAGRANT_HOME ?? path.join(os.homedir(), '.vagrant.d');
+  return { root, env: { ...process.env, HOME: home, VAGRANT_HOME: vagrantHome, VAGRANT_PROVIDER: undefined, VAGRANT_DOCKER_IMAGE: undefined } };
+}
+
 async function measure(backend: Backend): Promise<{ boot: number; setup: number }> {
-  const { root, env } = backend === 'docker' ? makeFleetProject('bench') : makeLibvirtProject('bench');
+  const { root, env } = makeProject(backend);
   const pcc = (args: string[]) => execa('node', [path.resolve('dist/cli/main.js'), ...args], { cwd: root, env, extendEnv: false, stdin: 'ignore' });
   try {
     const boot = await timed(() => pcc(['up', 'vagrant', '--count', '1']));
