@@ -25,7 +25,11 @@ fi
 say "linking the pcc command (npm link)"
 npm link --no-audit --no-fund --loglevel=error >&2
 # The choice of local backend holds in every new shell: pcc remembers it for this project.
-remembered=("${FLEET_SETTINGS[@]}")
+# LIBVIRT_BOX only names the fleet's box for the real-kernel tests: it is no setting of pcc's.
+remembered=()
+for setting in "${FLEET_SETTINGS[@]}"; do
+  case $setting in LIBVIRT_BOX=*) ;; *) remembered+=("$setting") ;; esac
+done
 for key in VAGRANT_PROVIDER VAGRANT_DOCKER_IMAGE REGISTRY_IMAGE DOCKER_HOST; do
   if [ ${#FLEET_SETTINGS[@]} -eq 0 ] && [ -n "${!key:-}" ]; then remembered+=("$key=${!key}"); fi
 done

@@ -14,7 +14,7 @@ LIBVIRT_BOX_BOOT_MB=256
 # The box's name carries the content hash of what it is made of, so a changed recipe is a new box.
 libvirt_box_name() {
   local image_id=$1
-  echo "pcc-fleet/bookworm-$({ echo "$image_id"; sha256sum "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-12)"
+  echo "pcc-fleet/bookworm-$({ echo "$image_id"; sha256sum < "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-12)"
 }
 
 libvirt_box_present() { vagrant box list --machine-readable 2>/dev/null | grep -q ",box-name,$1\$"; }
