@@ -54,7 +54,8 @@ describe('real-kernel machines (libvirt)', () => {
     for (const host of ['vagrant1', 'vagrant2']) {
       expect(await projectMount(host), host).toMatch(/^nfs4\s+10\.128\.0\.1:\/project$/);
     }
-    await onHost('vagrant1', 'echo written on vagrant1 > /project/from-vagrant1.txt');
+    // As root, whom the share maps to the project folder's owner (the login user may be someone else).
+    await onHost('vagrant1', "sudo sh -c 'echo written on vagrant1 > /project/from-vagrant1.txt'");
     expect(await onHost('vagrant2', 'cat /project/from-vagrant1.txt')).toBe('written on vagrant1');
     expect(readFileSync(path.join(project.root, 'from-vagrant1.txt'), 'utf8')).toBe('written on vagrant1\n');
     writeFileSync(path.join(project.root, 'from-here.txt'), 'written here\n');
