@@ -1,5 +1,6 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLibvirtProject, pcc, removeProjectDomains } from '../helpers/pcc.js';
@@ -60,6 +61,28 @@ describe('real-kernel machines (libvirt)', () => {
     expect(readFileSync(path.join(project.root, 'from-vagrant1.txt'), 'utf8')).toBe('written on vagrant1\n');
     writeFileSync(path.join(project.root, 'from-here.txt'), 'written here\n');
     expect(await onHost('vagrant2', 'cat /project/from-here.txt')).toBe('written here');
+  });
+
+  it('a folder made on one host is used from the other after a pause, and no file is ever read as another', async () => {
+    // Through virtiofs alone, init's NFS server loses a directory's handle within a second and gives a
+    // forgotten file's handle to the next file it looks up.
+    await onHost('vagrant1', "sudo sh -c 'mkdir /project/results && echo first > /project/results/one.txt'");
+    await setTimeout(5_000);
+    await onHost('vagrant2', "sudo sh -c 'echo second > /project/results/two.txt'");
+    expect(await onHost('vagrant1', 'cat /project/results/two.txt')).toBe('second');
+    expect(readFileSync(path.join(project.root, 'results', 'two.txt'), 'utf8')).toBe('second\n');
+
+    await onHost('vagrant1', "sudo sh -c 'for i in $(seq 40); do echo nfs $i > /project/results/n$i; cat /project/results/n$i >/dev/null; done'");
+    await setTimeout(5_000);
+    const made = Array.from({ length: 40 }, (_, i) => i + 1);
+    for (const i of made) writeFileSync(path.join(project.root, 'results', `w${i}`), `workstation ${i}\n`);
+    const read = await onHost('vagrant2', 'cd /project/results && for f in n* w*; do echo "$f $(cat $f)"; done');
+    expect(read.split('\n').sort()).toEqual([...made.map((i) => `n${i} nfs ${i}`), ...made.map((i) => `w${i} workstation ${i}`)].sort());
+
+    // A file the user edits on the workstation is read as edited (the server keeps no attributes).
+    writeFileSync(path.join(project.root, 'results', 'w1'), 'edited on the workstation\n');
+    await setTimeout(3_000);
+    expect(await onHost('vagrant2', 'cat /project/results/w1')).toBe('edited on the workstation');
   });
 
   it('pcc doctor says KVM or TCG and why, and the machines run with what it says', async () => {
@@ -127,6 +150,16 @@ describe('real-kernel machines (libvirt)', () => {
     expect(await onHost('vagrant2', 'cat /project/from-vagrant1.txt')).toBe('written on vagrant1');
     // Images pulled before the power loss are still on the btrfs volume.
     expect(await onHostCode('vagrant2', 'docker image inspect $REGISTRY_HOST/mybusybox >/dev/null')).toBe(0);
+  });
+
+  it('after init loses power, pcc resume brings the share back, with .pcc and config still hidden', async () => {
+    await virsh('destroy', domain('init'));
+    const resume = await pcc(project, ['resume', 'init']);
+    expect(resume.exitCode, resume.stderr).toBe(0);
+    // The provider mounts the folder after boot, over any hiding mount made at boot.
+    for (const hidden of ['.pcc', 'config']) expect(await onHost('vagrant1', `ls -A /project/${hidden} | wc -l`), hidden).toBe('0');
+    expect(await onHost('vagrant1', 'cat /project/results/two.txt')).toBe('second');
+    expect(await onHost('vagrant2', 'cat /project/from-vagrant1.txt')).toBe('written on vagrant1');
   });
 
   it('registry images are still pullable after init is destroyed and made again', async () => {

@@ -98,6 +98,19 @@ describe("init's project share", () => {
     expect(projectExport.inputs(sub)).toMatchObject({ EXPORT_DIR: '/srv/pcc/project/data', HIDE_DIRS: '' });
   });
 
+  it('serves a folder shared through virtiofs or 9p through a bindfs view, and leaves one that has it alone', () => {
+    expect(projectExport.plan({ ...done, view: 'differs', conf: 'differs' }, context())).toEqual({
+      kind: 'change',
+      changes: [
+        "serve /srv/pcc/project through a bindfs view, whose file handles last (the provider's shared folder reuses them)",
+        'export /srv/pcc/project as /project to no host yet (NFSv4, read-write, root squashed)',
+      ],
+      apply: { DO_VIEW: '1', DO_CONF: '1' },
+    });
+    expect(projectExport.plan({ ...done, view: 'ok' }, context())).toEqual({ kind: 'unchanged' });
+    expect(projectExport.plan({ ...done, view: 'none' }, context())).toEqual({ kind: 'unchanged' });
+  });
+
   it('refuses when init does not see the project folder', () => {
     expect(projectExport.plan({ ...done, export_dir: 'no' }, context())).toMatchObject({ kind: 'refuse', reason: expect.stringContaining('the provider did not sync it') });
   });

@@ -45,7 +45,8 @@ export function shareClients(context: StepContext): string[] {
 
 /**
  * The project folder served over NFSv4 from init by nfs-ganesha, read-write to the project's hosts
- * only, with root squashed to the folder's owner; `.pcc/` and `config/` are hidden from it.
+ * only, with root squashed to the folder's owner; `.pcc/` and `config/` are hidden from it. A folder
+ * the provider shares through virtiofs or 9p is served through a bindfs view (see the script).
  */
 export const projectExport: SetupStep = {
   id: 'project-export',
@@ -79,6 +80,10 @@ export const projectExport: SetupStep = {
     if (facts.hidden !== 'ok') {
       apply.DO_HIDE = '1';
       changes.push(`hide ${hideDirs.map((dir) => path.posix.relative(exportDir, dir)).join(' and ')} from the share`);
+    }
+    if (facts.view === 'differs') {
+      apply.DO_VIEW = '1';
+      changes.push(`serve ${exportDir} through a bindfs view, whose file handles last (the provider's shared folder reuses them)`);
     }
     if (facts.conf !== 'ok') {
       apply.DO_CONF = '1';
