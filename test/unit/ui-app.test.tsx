@@ -190,7 +190,13 @@ describe('the terminal UI', { timeout: 30_000 }, () => {
     await expectScreen(app.screen, 'Machine (USER@HOST or USER@HOST:PORT)');
     await app.press('lab7', KEYS.enter);
     await expectScreen(app.screen, 'lab7: expected USER@HOST or USER@HOST:PORT');
-    for (let i = 0; i < 4; i++) await app.press('\x7f');
+    // ink-text-input edits the value it last drew: each key waits for the one before it to show.
+    for (const left of ['lab', 'la', 'l']) {
+      await app.press('\x7f');
+      await expectScreen(app.screen, new RegExp(`║ ${left}\\s+║`));
+    }
+    await app.press('\x7f');
+    await expectScreen(app.screen, 'alice@lab1.example.org');
     // Nothing listens there: the login fails at once.
     await app.press('alice@127.0.0.1:1', KEYS.enter);
     await expectScreen(app.screen, /Name for alice@127\.0\.0\.1:1 .*\n.*host-127-0-0-1/);

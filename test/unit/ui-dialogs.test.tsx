@@ -166,14 +166,19 @@ describe('run form', () => {
     await run.expectField('Hosts');
     await type(run.stdin, 'gpu', KEYS.down);
     await run.expectField('Replicas');
-    await type(run.stdin, KEYS.backspace, '0');
+    // ink-text-input edits the value it last drew: each key waits for the one before it to show.
+    await type(run.stdin, KEYS.backspace);
+    await run.expectFrame(/Replicas:\s*║/);
+    await type(run.stdin, '0');
     await run.expectFrame(/Replicas: 0/);
     await type(run.stdin, KEYS.enter);
     await vi.waitFor(() => expect(run.lastFrame()).toContain('Replicas: "0" is not a whole number of 1 or more'));
     expect(run.onRun).not.toHaveBeenCalled();
     // The replicas field still has the keys: what is typed goes there.
     await run.expectField('Replicas');
-    await type(run.stdin, KEYS.backspace, '3');
+    await type(run.stdin, KEYS.backspace);
+    await run.expectFrame(/Replicas:\s*║/);
+    await type(run.stdin, '3');
     await run.expectFrame(/Replicas: 3/);
     await type(run.stdin, KEYS.enter);
     await vi.waitFor(() => expect(run.onRun).toHaveBeenCalledWith({ image: 'analysis:v2', pattern: 'gpu', replicas: 3 }));

@@ -105,7 +105,10 @@ describe('the Jobs panel', { timeout: 30_000 }, () => {
     await app.expectScreen('› Hosts:');
     await app.press('gpu', KEYS.tab);
     await app.expectScreen('› Replicas:');
-    await app.press('\x7f', '2');
+    // ink-text-input edits the value it last drew: the next key waits for the field to show the last.
+    await app.press('\x7f');
+    await app.expectScreen(/Replicas:\s*║/);
+    await app.press('2');
     await app.expectScreen(/Replicas: 2/);
     await app.press(KEYS.enter);
     await app.expectScreen('✓ run analysis:v2 × 2 on gpu: job-3 started on gpu1, gpu2 — l tails it, x stops it');
