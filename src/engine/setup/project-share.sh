@@ -24,15 +24,10 @@ project_share_kernel_nfs() {
   fi
 }
 
-# From the mount table alone: anything that looks at /project itself fails once the mount is stale.
-project_share_nfs_mounted() {
-  awk '$2 == "/project" && ($3 == "nfs" || $3 == "nfs4") { found = 1 } END { exit !found }' /proc/self/mounts
-}
-
 # A mount whose server lost its file handles (init restarted) answers ESTALE until it is mounted again.
 # --cached=never asks the server, not the client's attribute cache.
 project_share_mount_state() {
-  project_share_nfs_mounted || { echo unmounted; return; }
+  findmnt -n -t nfs,nfs4 --mountpoint /project >/dev/null || { echo unmounted; return; }
   local error
   error=$(timeout 20 stat --cached=never /project 2>&1 >/dev/null) && { echo ok; return; }
   case "$error" in
@@ -62,7 +57,7 @@ project_share_apply() {
     systemctl daemon-reload
   fi
   # Lazily: programs still in the stale /project keep it until they leave, and new ones get the new mount.
-  if [ "${DO_REMOUNT:-}" = 1 ] && project_share_nfs_mounted; then umount -l /project; fi
+  if [ "${DO_REMOUNT:-}" = 1 ] && findmnt -n -t nfs,nfs4 --mountpoint /project >/dev/null; then umount -l /project; fi
   systemctl enable -q project.automount
   systemctl restart project.automount
   project_share_verify
