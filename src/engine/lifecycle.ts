@@ -6,7 +6,6 @@ import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf } from './overlay/members.js';
 import { syncOverlay } from './overlay/overlay.js';
 import { emitState, reconcile, recordEndpoint, recordOf } from './reconcile.js';
-import { projectShareAfterServerRestart } from './setup/project-share.js';
 import { failureLines, setupHosts } from './setup/setup.js';
 import { drainNodes, removeNodes } from './swarm.js';
 import type { HostRecord } from './state.js';
@@ -184,7 +183,6 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
     await rejoinOverlay(engine, results);
     const setUpBefore = results.filter((host) => host.setupAt !== undefined);
     if (setUpBefore.length > 0) await setupHosts(engine, setUpBefore, `set up ${setUpBefore.map((host) => host.name).join(', ')} again`);
-    if (setUpBefore.some((host) => host.role === 'init')) await remountShare(engine, results);
     const after = engine.state.read().hosts;
     return results.map((host) => viewOf(engine, after[host.name] ?? host));
   });
@@ -290,19 +288,6 @@ async function rejoinOverlay(engine: Engine, resumed: HostRecord[]): Promise<voi
     }
   });
   await syncOverlay(engine);
-}
-
-/**
- * A restarted init serves the project share with new file handles, so /project on the compute hosts
- * that kept running goes stale: their share step mounts it again.
- */
-async function remountShare(engine: Engine, resumed: HostRecord[]): Promise<void> {
-  const names = new Set(resumed.map((host) => host.name));
-  const holders = Object.values(engine.state.read().hosts).filter(
-    (host) => host.role === 'compute' && host.state === 'running' && !names.has(host.name) && ['changed', 'unchanged'].includes(host.lastSetup?.steps['project-share'] ?? ''),
-  );
-  if (holders.length === 0) return;
-  await setupHosts(engine, holders, `mount /project again on ${holders.map((host) => host.name).join(', ')}`, { steps: [projectShareAfterServerRestart] });
 }
 
 /** Refreshes a machine's SSH endpoint, connects (pinning or checking its key) and records it as running. */
