@@ -6,6 +6,7 @@ import { hostGroups, selectHosts } from './inventory.js';
 import { endpointOf } from './overlay/members.js';
 import { syncOverlay } from './overlay/overlay.js';
 import { emitState, reconcile, recordEndpoint, recordOf } from './reconcile.js';
+import { projectShareAfterServerRestart } from './setup/project-share.js';
 import { failureLines, setupHosts } from './setup/setup.js';
 import { drainNodes, removeNodes } from './swarm.js';
 import type { HostRecord } from './state.js';
@@ -183,6 +184,7 @@ export async function resume(engine: Engine, pattern: string): Promise<HostView[
     await rejoinOverlay(engine, results);
     const setUpBefore = results.filter((host) => host.setupAt !== undefined);
     if (setUpBefore.length > 0) await setupHosts(engine, setUpBefore, `set up ${setUpBefore.map((host) => host.name).join(', ')} again`);
+    if (setUpBefore.some((host) => host.role === 'init')) await mountShareAgain(engine, results.map((host) => host.name));
     const after = engine.state.read().hosts;
     return results.map((host) => viewOf(engine, after[host.name] ?? host));
   });
@@ -288,6 +290,19 @@ async function rejoinOverlay(engine: Engine, resumed: HostRecord[]): Promise<voi
     }
   });
   await syncOverlay(engine);
+}
+
+/**
+ * A restarted or new init serves the project share with new file handles, so /project on the compute
+ * hosts that kept running goes stale (or, should the new handles happen to match, names other files):
+ * their share step mounts it again. Hosts in `except` were just set up and mounted it afresh.
+ */
+export async function mountShareAgain(engine: Engine, except: string[]): Promise<void> {
+  const holders = Object.values(engine.state.read().hosts).filter(
+    (host) => host.role === 'compute' && host.state === 'running' && !except.includes(host.name) && ['changed', 'unchanged'].includes(host.lastSetup?.steps['project-share'] ?? ''),
+  );
+  if (holders.length === 0) return;
+  await setupHosts(engine, holders, `mount /project again on ${holders.map((host) => host.name).join(', ')}`, { steps: [projectShareAfterServerRestart] });
 }
 
 /** Refreshes a machine's SSH endpoint, connects (pinning or checking its key) and records it as running. */

@@ -152,14 +152,25 @@ describe('real-kernel machines (libvirt)', () => {
     expect(await onHostCode('vagrant2', 'docker image inspect $REGISTRY_HOST/mybusybox >/dev/null')).toBe(0);
   });
 
-  it('after init loses power, pcc resume serves the share again, with .pcc and config still hidden', async () => {
+  it('after init loses power, pcc resume serves the share again, mounts /project again on the hosts that kept running, and .pcc and config stay hidden', async () => {
+    // A program that stays in /project across the restart must not keep the host on the old mount.
+    await onHost('vagrant1', 'cd /project/results && (setsid sleep 3600 </dev/null >/dev/null 2>&1 &)');
     await virsh('destroy', domain('init'));
     const resume = await pcc(project, ['resume', 'init']);
     expect(resume.exitCode, resume.stderr).toBe(0);
+    // The share's file handles went with init: each host that kept running mounts it again.
+    expect(resume.stdout + resume.stderr).toMatch(/mount \/project again on (vagrant1, vagrant2|vagrant2, vagrant1): done/);
     // The provider mounts the folder after boot, over any hiding mount made at boot: what the server
     // serves (the view) must still show them empty. ls fails if the view is not there.
     for (const hidden of ['.pcc', 'config']) expect(await onHost('init', `sudo ls -A /srv/pcc/share/${hidden}`), hidden).toBe('');
-    expect(await onHost('init', 'sudo cat /srv/pcc/share/results/two.txt')).toBe('second');
+    for (const host of ['vagrant1', 'vagrant2']) {
+      for (const hidden of ['.pcc', 'config']) expect(await onHost(host, `ls -A /project/${hidden}`), `${host} ${hidden}`).toBe('');
+      expect(await onHost(host, 'cat /project/results/two.txt'), host).toBe('second');
+    }
+    await onHost('vagrant2', "sudo sh -c 'echo after the restart > /project/results/after.txt'");
+    expect(await onHost('vagrant1', 'cat /project/results/after.txt')).toBe('after the restart');
+    expect(readFileSync(path.join(project.root, 'results', 'after.txt'), 'utf8')).toBe('after the restart\n');
+    await onHost('vagrant1', 'pkill -x sleep || true');
   });
 
   it('registry images are still pullable after init is destroyed and made again', async () => {
@@ -168,6 +179,9 @@ describe('real-kernel machines (libvirt)', () => {
     expect(await virsh('list', '--all', '--name')).not.toContain(domain('init'));
     const init = await pcc(project, ['init']);
     expect(init.exitCode, init.stdout + init.stderr).toBe(0);
+    // The new init's share has new handles: the hosts mount it again, with no setup of their own.
+    expect(init.stdout + init.stderr).toMatch(/mount \/project again on (vagrant1, vagrant2|vagrant2, vagrant1): done/);
+    expect(await onHost('vagrant1', 'cat /project/from-vagrant1.txt')).toBe('written on vagrant1');
     const setup = await pcc(project, ['setup', 'vagrant1', '--json']);
     expect(setup.exitCode, failedSteps(JSON.parse(setup.stdout) as Summary).join('\n') || setup.stderr).toBe(0);
     await onHost('vagrant1', 'docker image rm -f $(docker image ls -q) >/dev/null 2>&1; docker image ls -q | wc -l');

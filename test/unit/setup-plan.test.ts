@@ -9,7 +9,7 @@ import { mergeDaemonJson, withoutPccDaemonKeys } from '../../src/engine/setup/da
 import { dockerEngine } from '../../src/engine/setup/docker-engine.js';
 import { dockerStorage } from '../../src/engine/setup/docker-storage.js';
 import { idleStop } from '../../src/engine/setup/idle-stop.js';
-import { projectShare } from '../../src/engine/setup/project-share.js';
+import { projectShare, projectShareAfterServerRestart } from '../../src/engine/setup/project-share.js';
 import { INSTANCE_METADATA, spotWatch } from '../../src/engine/setup/spot-watch.js';
 import { failureLines, setupHosts } from '../../src/engine/setup/setup.js';
 import { registryAccess, withCredentialHelper, withoutCredentialHelper } from '../../src/engine/setup/registry-access.js';
@@ -200,6 +200,20 @@ describe('registry-access and project-share plans', () => {
     const overridden = projectShare.plan({ os: 'debian', kernel_nfs: 'yes', client: 'yes', units: 'differs', automount: 'inactive', enabled: 'no' }, own);
     expect(overridden.kind === 'change' && overridden.changes.join('\n')).toContain('at /project (vers=4.1,soft,timeo=100)');
     expect(projectShare.inputs(own).NFS_OPTS).toBe('vers=4.1,soft,timeo=100');
+  });
+
+  it('mounts a stale share again, and after init restarted any mounted one, stale yet or not', () => {
+    const settled = { os: 'debian', kernel_nfs: 'yes', client: 'yes', units: 'ok', automount: 'active', enabled: 'enabled' };
+    expect(projectShare.plan({ ...settled, mount: 'ok' }, context())).toEqual({ kind: 'unchanged' });
+    expect(projectShare.plan({ ...settled, mount: 'stale' }, context())).toEqual({
+      kind: 'change',
+      changes: ['mount /project again: its handles are stale (10.128.0.1 restarted)'],
+      apply: { DO_REMOUNT: '1' },
+    });
+    expect(projectShareAfterServerRestart.plan({ ...settled, mount: 'ok' }, context())).toMatchObject({ kind: 'change', apply: { DO_REMOUNT: '1' } });
+    // Not mounted yet: the next access mounts the new share.
+    expect(projectShareAfterServerRestart.plan({ ...settled, mount: 'unmounted' }, context())).toEqual({ kind: 'unchanged' });
+    expect(projectShareAfterServerRestart.id).toBe(projectShare.id);
   });
 });
 

@@ -3,7 +3,7 @@ import { buildImages, type BuildReport, type BuildServices } from '../builds.js'
 import { dockerFromEnv } from '../docker-client.js';
 import { ensureImage } from '../docker-images.js';
 import type { Engine } from '../engine.js';
-import { resume, up } from '../lifecycle.js';
+import { mountShareAgain, resume, up } from '../lifecycle.js';
 import { reconcile } from '../reconcile.js';
 import { INIT_REGISTRY } from '../registry.js';
 import { registryCredentials } from '../registry-credentials.js';
@@ -31,7 +31,7 @@ export interface InitReport {
 export async function initController(engine: Engine): Promise<InitReport> {
   engine.events.emit({ type: 'task', task: 'init', phase: 'started', title: 'bring up init' });
   try {
-    const host = await ensureInitRunning(engine);
+    const { host, created } = await ensureInitRunning(engine);
     const hostSetup = await setupHosts(engine, [host], 'set up init');
     let services = hostSetup;
     let builds: BuildReport | undefined;
@@ -39,6 +39,8 @@ export async function initController(engine: Engine): Promise<InitReport> {
       const docker = initDocker(engine, host);
       await ensureImage(docker, engine.config.registry.image, localDocker(engine), 'init');
       services = await setupHosts(engine, [host], 'start init services', { steps: INIT_SERVICE_STEPS });
+      // A resumed init has done this already; a new one serves the share for the first time.
+      if (services.ok && created) await mountShareAgain(engine, []);
       if (services.ok) builds = await buildImages(engine, { docker, registry: initRegistry(engine, host), local: localDocker(engine), registryHost: INIT_REGISTRY, login: registryLogin(engine) });
     }
     const setup = [...hostSetup.hosts, ...(services === hostSetup ? [] : services.hosts)];
@@ -51,14 +53,15 @@ export async function initController(engine: Engine): Promise<InitReport> {
   }
 }
 
-async function ensureInitRunning(engine: Engine): Promise<HostRecord> {
+async function ensureInitRunning(engine: Engine): Promise<{ host: HostRecord; created: boolean }> {
   const existing = (await reconcile(engine)).find((host) => host.name === 'init');
-  if (!existing || existing.state === 'gone' || existing.state === 'not-created') {
+  const created = !existing || existing.state === 'gone' || existing.state === 'not-created';
+  if (created) {
     await up(engine, 'vagrant', { count: 1, computeType: 'cpu', role: 'init' });
   } else if (existing.state !== 'running' || !existing.ssh) {
     await resume(engine, 'init');
   }
-  return requireInit(engine);
+  return { host: requireInit(engine), created };
 }
 
 /** `pcc build`: builds the project's images (all, or these and what they are FROM) on the running init. */

@@ -19,6 +19,12 @@ wait_for() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# Whether a filesystem (of one of the types given, or any) is mounted at DIR, from the mount table
+# alone: looking at DIR itself fails once an NFS mount there is stale.
+mounted_at() {
+  awk -v dir="$1" -v types="${2:-}" '$2 == dir && (types == "" || index("," types ",", "," $3 ",")) { found = 1 } END { exit !found }' /proc/self/mounts
+}
+
 # apt-get install that refreshes the package lists once when a package is not found.
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive

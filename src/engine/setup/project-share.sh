@@ -1,5 +1,5 @@
 # Setup step project-share: the controller's NFS export mounted at /project, on demand and at boot.
-# Inputs (environment): NFS_SERVER, NFS_EXPORT, NFS_OPTS; DO_INSTALL, DO_KERNEL_MODULE, DO_UNITS for apply.
+# Inputs (environment): NFS_SERVER, NFS_EXPORT, NFS_OPTS; DO_INSTALL, DO_KERNEL_MODULE, DO_UNITS, DO_REMOUNT for apply.
 
 MOUNT_UNIT=/etc/systemd/system/project.mount
 AUTOMOUNT_UNIT=/etc/systemd/system/project.automount
@@ -24,6 +24,18 @@ project_share_kernel_nfs() {
   fi
 }
 
+# A mount whose server lost its file handles (init restarted) answers ESTALE until it is mounted again.
+# --cached=never asks the server, not the client's attribute cache.
+project_share_mount_state() {
+  mounted_at /project nfs,nfs4 || { echo unmounted; return; }
+  local error
+  error=$(timeout 20 stat --cached=never /project 2>&1 >/dev/null) && { echo ok; return; }
+  case "$error" in
+    *'Stale file handle'*) echo stale ;;
+    *) echo ok ;;
+  esac
+}
+
 project_share_inspect() {
   os_fact
   fact kernel_nfs "$(project_share_kernel_nfs)"
@@ -31,12 +43,16 @@ project_share_inspect() {
   fact units "$(cmp -s "$MOUNT_UNIT" <(project_share_mount_unit) && cmp -s "$AUTOMOUNT_UNIT" <(project_share_automount_unit) && echo ok || echo differs)"
   fact automount "$(systemctl is-active project.automount 2>/dev/null || echo inactive)"
   fact enabled "$(systemctl is-enabled project.automount 2>/dev/null || echo no)"
+  fact mount "$(project_share_mount_state)"
 }
 
 project_share_apply() {
   set -euo pipefail
   if [ "${DO_INSTALL:-}" = 1 ]; then apt_install nfs-common; fi
   if [ "${DO_KERNEL_MODULE:-}" = 1 ]; then modprobe nfs || fail "modprobe nfs failed: this kernel cannot mount NFS"; fi
+  # First, as a stale /project fails anything that looks at it (mkdir included). Lazily: programs still
+  # in the stale /project keep it until they leave, and new ones get the new mount.
+  if [ "${DO_REMOUNT:-}" = 1 ] && mounted_at /project nfs,nfs4; then umount -l /project; fi
   mkdir -p /project
   if [ "${DO_UNITS:-}" = 1 ]; then
     project_share_mount_unit | write_file "$MOUNT_UNIT" 644

@@ -27,7 +27,20 @@ export const projectShare: SetupStep = {
       apply.DO_UNITS = '1';
       changes.push(`mount ${settings.nfsServer}:${settings.nfsExport} at /project (${settings.nfsOpts}) through systemd units`);
     }
+    if (facts.mount === 'stale') {
+      apply.DO_REMOUNT = '1';
+      changes.push(`mount /project again: its handles are stale (${settings.nfsServer} restarted)`);
+    }
     if (facts.automount !== 'active' || facts.enabled !== 'enabled') changes.push('enable and start project.automount');
     return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'change', changes, apply };
   },
+};
+
+/**
+ * The share step for hosts whose server restarted (init resumed): their mount holds file handles the
+ * new server never gave out, whether or not one has failed yet, so a mounted share is mounted again.
+ */
+export const projectShareAfterServerRestart: SetupStep = {
+  ...projectShare,
+  plan: (facts, context) => projectShare.plan(facts.mount === 'ok' ? { ...facts, mount: 'stale' } : facts, context),
 };

@@ -67,7 +67,7 @@ swarm_inspect() {
     fact network "$(docker network inspect "$SWARM_NETWORK" --format '{{.Driver}} {{index .Options "com.docker.network.driver.mtu"}} {{.Attachable}}' 2>/dev/null || echo absent)"
   fi
   fact firewall "$(swarm_firewall_fact)"
-  fact mountpoint "$([ -d /project ] && echo ok || echo missing)"
+  fact mountpoint "$({ [ -d /project ] || mounted_at /project; } && echo ok || echo missing)"
   fact gpu_uuids "$(have nvidia-smi && nvidia-smi --query-gpu=uuid --format=csv,noheader 2>/dev/null | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')"
   fact nvidia_runtime "$(have nvidia-container-runtime && echo ok || echo missing)"
   fact gpu_resource "$(grep -qxF "$SWARM_GPU_RESOURCE" "$NVIDIA_RUNTIME_CONFIG" 2>/dev/null && echo ok || echo missing)"
